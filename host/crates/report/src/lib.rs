@@ -1,0 +1,1 @@
+//! The report room: dataset bias statistics (the paper's table), plots and run reports.

@@ -1,0 +1,15 @@
+//! Text helpers shared by plugins (through the SDK) and the host: word tokenisation that
+//! keeps punctuation and case, number words <-> digits, a seeded RNG and word-level
+//! Levenshtein distance. Pure and dependency-light, so it builds for wasm32-wasip2
+//! unchanged and gives the host and the plugins the same token counts.
+
+mod numbers;
+mod rng;
+mod tokens;
+
+pub use numbers::{number_to_words, parse_number, words_to_number};
+pub use rng::SeededRng;
+pub use tokens::{
+    Token, TokenKind, levenshtein_words, match_case, sentence_count, token_count, tokenize,
+    word_strings,
+};

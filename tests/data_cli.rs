@@ -1,0 +1,3 @@
+//! End-to-end tests: data_cli.
+
+mod support;

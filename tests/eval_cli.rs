@@ -1,0 +1,3 @@
+//! End-to-end tests: eval_cli.
+
+mod support;

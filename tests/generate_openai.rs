@@ -1,0 +1,3 @@
+//! End-to-end tests: generate_openai.
+
+mod support;

@@ -1,0 +1,3 @@
+//! End-to-end tests: model_cli.
+
+mod support;

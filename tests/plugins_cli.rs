@@ -1,0 +1,3 @@
+//! End-to-end tests: plugins_cli.
+
+mod support;

@@ -1,0 +1,3 @@
+//! End-to-end tests: plugins_containment.
+
+mod support;

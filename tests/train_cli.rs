@@ -1,0 +1,3 @@
+//! End-to-end tests: train_cli.
+
+mod support;
