@@ -2,8 +2,17 @@
 //! keeps punctuation and case, number words <-> digits, a seeded RNG and word-level
 //! Levenshtein distance. Pure and dependency-light, so it builds for wasm32-wasip2
 //! unchanged and gives the host and the plugins the same token counts.
+//!
+//! For rule-mode error injection it also has span edits ([`edit`]), word lists
+//! ([`lexicon`]), yes/no polarity and negation ([`polarity`]), keyword fit cues ([`fit`])
+//! and editor-reply cleaning ([`reply`]).
 
+pub mod edit;
+pub mod fit;
+pub mod lexicon;
 mod numbers;
+pub mod polarity;
+pub mod reply;
 mod rng;
 mod tokens;
 

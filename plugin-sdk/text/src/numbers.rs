@@ -1,10 +1,30 @@
 //! Number words <-> numbers, for counts written either way ("three", "3", "twenty-one").
 
 const ONES: [&str; 20] = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
 ];
-const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+const TENS: [&str; 10] = [
+    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+];
 
 /// English words for `n` (lower case, hyphenated tens: `twenty-one`, `one hundred five`).
 pub fn number_to_words(n: u64) -> String {
@@ -12,18 +32,34 @@ pub fn number_to_words(n: u64) -> String {
         0..=19 => ONES[n as usize].to_string(),
         20..=99 => {
             let (t, o) = (n / 10, n % 10);
-            if o == 0 { TENS[t as usize].to_string() } else { format!("{}-{}", TENS[t as usize], ONES[o as usize]) }
+            if o == 0 {
+                TENS[t as usize].to_string()
+            } else {
+                format!("{}-{}", TENS[t as usize], ONES[o as usize])
+            }
         }
         100..=999 => {
             let rest = n % 100;
             let head = format!("{} hundred", ONES[(n / 100) as usize]);
-            if rest == 0 { head } else { format!("{head} {}", number_to_words(rest)) }
+            if rest == 0 {
+                head
+            } else {
+                format!("{head} {}", number_to_words(rest))
+            }
         }
         _ => {
-            let (scale, name) = if n >= 1_000_000 { (1_000_000, "million") } else { (1_000, "thousand") };
+            let (scale, name) = if n >= 1_000_000 {
+                (1_000_000, "million")
+            } else {
+                (1_000, "thousand")
+            };
             let rest = n % scale;
             let head = format!("{} {name}", number_to_words(n / scale));
-            if rest == 0 { head } else { format!("{head} {}", number_to_words(rest)) }
+            if rest == 0 {
+                head
+            } else {
+                format!("{head} {}", number_to_words(rest))
+            }
         }
     }
 }
@@ -38,7 +74,10 @@ pub fn words_to_number(text: &str) -> Option<u64> {
     let mut total = 0u64;
     let mut current = 0u64;
     let mut any = false;
-    for part in lower.split(|c: char| c == '-' || c.is_whitespace()).filter(|p| !p.is_empty()) {
+    for part in lower
+        .split(|c: char| c == '-' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+    {
         if part == "and" && any {
             continue;
         }
@@ -75,7 +114,9 @@ mod tests {
 
     #[test]
     fn words_round_trip() {
-        for n in [0, 1, 7, 13, 20, 21, 45, 99, 100, 105, 342, 1000, 2024, 1_000_000] {
+        for n in [
+            0, 1, 7, 13, 20, 21, 45, 99, 100, 105, 342, 1000, 2024, 1_000_000,
+        ] {
             assert_eq!(words_to_number(&number_to_words(n)), Some(n), "{n}");
         }
         assert_eq!(number_to_words(21), "twenty-one");

@@ -35,7 +35,11 @@ impl SeededRng {
 
     /// A uniformly chosen element, `None` for an empty slice.
     pub fn choose<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        if items.is_empty() { None } else { Some(&items[self.below(items.len() as u64) as usize]) }
+        if items.is_empty() {
+            None
+        } else {
+            Some(&items[self.below(items.len() as u64) as usize])
+        }
     }
 
     /// Fisher–Yates shuffle in place.

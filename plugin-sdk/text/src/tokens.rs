@@ -47,7 +47,12 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
         } else if c.is_ascii_digit() {
             TokenKind::Number
         } else {
-            out.push(Token { text: &text[start..end_of(i + 1)], kind: TokenKind::Punct, start, end: end_of(i + 1) });
+            out.push(Token {
+                text: &text[start..end_of(i + 1)],
+                kind: TokenKind::Punct,
+                start,
+                end: end_of(i + 1),
+            });
             i += 1;
             continue;
         };
@@ -73,7 +78,12 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
                 break;
             }
         }
-        out.push(Token { text: &text[start..end_of(j)], kind, start, end: end_of(j) });
+        out.push(Token {
+            text: &text[start..end_of(j)],
+            kind,
+            start,
+            end: end_of(j),
+        });
         i = j;
     }
     out
@@ -87,7 +97,10 @@ pub fn token_count(text: &str) -> usize {
 
 /// The tokens as owned strings.
 pub fn word_strings(text: &str) -> Vec<String> {
-    tokenize(text).into_iter().map(|t| t.text.to_string()).collect()
+    tokenize(text)
+        .into_iter()
+        .map(|t| t.text.to_string())
+        .collect()
 }
 
 /// Word-level Levenshtein distance: insertions, deletions and substitutions of whole
@@ -143,7 +156,10 @@ mod tests {
         let toks: Vec<&str> = tokenize(text).iter().map(|t| t.text).collect();
         assert_eq!(
             toks,
-            ["There", "are", "Three", "red", "circles", ",", "don't", "you", "think", "?", "1,000", "top-left", "."]
+            [
+                "There", "are", "Three", "red", "circles", ",", "don't", "you", "think", "?",
+                "1,000", "top-left", "."
+            ]
         );
         for t in tokenize(text) {
             assert_eq!(&text[t.start..t.end], t.text);
@@ -158,7 +174,10 @@ mod tests {
 
     #[test]
     fn levenshtein_counts_whole_tokens() {
-        assert_eq!(levenshtein_words("There are four planes.", "There are six planes."), 1);
+        assert_eq!(
+            levenshtein_words("There are four planes.", "There are six planes."),
+            1
+        );
         assert_eq!(levenshtein_words("a b c", "a b c"), 0);
         assert_eq!(levenshtein_words("", "one two"), 2);
     }
