@@ -1,2 +1,50 @@
 //! The model room: burn implementations of the supported vision-language model families,
 //! weight loading from Hugging Face folders, tokenizers, chat templates and image processors.
+//!
+//! Supported today: **Qwen2-VL** (`model_type = "qwen2_vl"`, any size from a config), checked
+//! against transformers by the fixtures in `tests/fixtures/qwen2_vl/` (see `docs/models.md`).
+//!
+//! # API for the trainer (stable; generic over `B: Backend`)
+//!
+//! ```text
+//! let lm = load_model_dir::<B>(dir, &device, DType::F32)?;        // LoadedModel<B>
+//! // one preference pair:
+//! let img = lm.processor.process_file(&image_path)?;                // ProcessedImage
+//! let prompt = lm.prompt_ids(question, &[img.clone()])?;            // template + image tokens
+//! let chosen = lm.completion_ids(chosen_text)?;                     // answer + end-of-turn id
+//! let (pixels, grids) = lm.pixel_tensor(&[img]);
+//! let images = lm.model.encode_images(pixels, &grids)?;            // once per pair
+//! let seq = |c: &[u32]| Sequence { ids: [prompt.clone(), c.to_vec()].concat(),
+//!                                  images: vec![0], completion_start: prompt.len() };
+//! let stats = lm.model.completion_stats(&[seq(&chosen), seq(&rejected)], Some(&images))?;
+//! stats.logps            // [2] f32, Σ log p over completion tokens, differentiable
+//! lm.model.forward_logits(&seqs, Some(&images))?          // [B, S, vocab] when you need them
+//! ```
+//!
+//! - Batches are right-padded internally; `Sequence::images` indexes into the `ImageEmbeds`,
+//!   so chosen and rejected share one encoding (encode several pairs' images in one call and
+//!   point each sequence at its own).
+//! - Training: `Qwen2Vl::freeze_vision_tower`, `freeze_merger`, `freeze_language_model`;
+//!   `with_lora(&LoraSpec, &device)` freezes the base and adds PEFT-style adapters.
+//! - Names: `Qwen2Vl::named_parameters(layout)` gives `(Hugging Face name, NamedParam)` with the
+//!   burn `ParamId` and the tensor (call `.grad(&grads)` on it under autodiff).
+//! - Checkpoints: `LoadedModel::save_pretrained(dir)` (original HF key names of the source
+//!   layout, transformers-loadable), `save_lora_adapters(dir)` (PEFT `adapter_model.safetensors`),
+//!   `peft_tensors`/`hf_tensors` for custom writers.
+//! - Errors: [`ModelError`], every message names the file and field or tensor.
+
+pub mod chat;
+pub mod common;
+pub mod error;
+pub mod loaded;
+pub mod qwen2_vl;
+pub mod safetensors_io;
+
+pub use chat::ChatTokenizer;
+pub use common::params::{AnyTensor, NamedParam, named_params};
+pub use error::{ModelError, Result};
+pub use loaded::{IMAGE_PAD, LoadedModel, load_model_dir};
+pub use qwen2_vl::{
+    CompletionStats, GridThw, HfLayout, ImageEmbeds, ImageProcessor, LoraSpec, ProcessedImage,
+    Qwen2Vl, Qwen2VlConfig, Sequence,
+};

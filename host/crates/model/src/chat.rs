@@ -1,0 +1,292 @@
+//! Tokenizer and chat template of a Hugging Face folder: `tokenizer.json` through the
+//! `tokenizers` crate, the Jinja chat template (from `chat_template.jinja`,
+//! `chat_template.json` or `tokenizer_config.json`, in that order) rendered with minijinja, and
+//! the end-of-turn id that closes each completion.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::value::Value;
+use minijinja::{Environment, Error as JinjaError, ErrorKind};
+use serde_json::json;
+
+use crate::error::{ModelError, Result};
+
+/// Tokenizer, chat template and the special tokens the trainer needs.
+#[derive(Debug, Clone)]
+pub struct ChatTokenizer {
+    pub tokenizer: tokenizers::Tokenizer,
+    /// The template text, with `{% generation %}` tags removed.
+    pub template: String,
+    /// Where the template came from (for error messages).
+    pub template_path: PathBuf,
+    pub bos_token: Option<String>,
+    pub eos_token: Option<String>,
+    /// Id appended after every completion: the tokenizer's EOS (e.g. `<|im_end|>` for
+    /// Qwen2-VL-Instruct, `</s>` for Llama).
+    pub end_of_turn_id: u32,
+}
+
+fn special_token(v: Option<&serde_json::Value>) -> Option<String> {
+    match v? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Object(o) => o
+            .get("content")
+            .and_then(|c| c.as_str())
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| ModelError::Json {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// The template text from a `chat_template` value: a string, or a list of `{name, template}`
+/// where the one named `default` (else the first) is used.
+fn template_from_value(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Array(list) => {
+            let pick = list
+                .iter()
+                .find(|t| t.get("name").and_then(|n| n.as_str()) == Some("default"))
+                .or(list.first())?;
+            pick.get("template")
+                .and_then(|t| t.as_str())
+                .map(str::to_string)
+        }
+        _ => None,
+    }
+}
+
+/// Removes `{% generation %}` / `{% endgeneration %}` tags (TRL's assistant-mask markers),
+/// rendering the template as if they were absent.
+pub fn strip_generation_tags(template: &str) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{%") {
+        let Some(len) = rest[start..].find("%}") else {
+            break;
+        };
+        let tag = &rest[start..start + len + 2];
+        let inner =
+            tag[2..tag.len() - 2].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+        out.push_str(&rest[..start]);
+        if inner != "generation" && inner != "endgeneration" {
+            out.push_str(tag);
+        }
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl ChatTokenizer {
+    /// Loads `tokenizer.json`, the chat template and special tokens from a model folder.
+    pub fn from_dir(dir: &Path) -> Result<Self> {
+        let tok_path = dir.join("tokenizer.json");
+        let tokenizer =
+            tokenizers::Tokenizer::from_file(&tok_path).map_err(|e| ModelError::Tokenizer {
+                path: tok_path.clone(),
+                message: e.to_string(),
+            })?;
+        let cfg_path = dir.join("tokenizer_config.json");
+        let cfg = if cfg_path.exists() {
+            read_json(&cfg_path)?
+        } else {
+            json!({})
+        };
+        let jinja = dir.join("chat_template.jinja");
+        let json_tpl = dir.join("chat_template.json");
+        let (template, template_path) = if jinja.exists() {
+            (
+                std::fs::read_to_string(&jinja).map_err(|e| ModelError::io(&jinja, e))?,
+                jinja,
+            )
+        } else if let Some(t) = json_tpl
+            .exists()
+            .then(|| read_json(&json_tpl))
+            .transpose()?
+            .and_then(|v| v.get("chat_template").and_then(template_from_value))
+        {
+            (t, json_tpl)
+        } else if let Some(t) = cfg.get("chat_template").and_then(template_from_value) {
+            (t, cfg_path.clone())
+        } else {
+            return Err(ModelError::Template {
+                path: dir.to_path_buf(),
+                message: "no chat template (looked for chat_template.jinja, chat_template.json and `chat_template` in tokenizer_config.json)".into(),
+            });
+        };
+        let bos_token = special_token(cfg.get("bos_token"));
+        let eos_token = special_token(cfg.get("eos_token"));
+        let end_of_turn_id = eos_token
+            .as_deref()
+            .into_iter()
+            .chain(["<|im_end|>", "<|endoftext|>", "</s>"])
+            .find_map(|t| tokenizer.token_to_id(t))
+            .ok_or_else(|| ModelError::Tokenizer {
+                path: cfg_path.clone(),
+                message: "no end-of-turn token: `eos_token` is unset and none of <|im_end|>, <|endoftext|>, </s> is in the vocabulary".into(),
+            })?;
+        let me = Self {
+            tokenizer,
+            template: strip_generation_tags(&template),
+            template_path,
+            bos_token,
+            eos_token,
+            end_of_turn_id,
+        };
+        // Fail at load time, not at the first sample.
+        me.environment()?;
+        Ok(me)
+    }
+
+    fn environment(&self) -> Result<Environment<'static>> {
+        let mut env = Environment::new();
+        env.add_function(
+            "raise_exception",
+            |msg: String| -> std::result::Result<Value, JinjaError> {
+                Err(JinjaError::new(ErrorKind::InvalidOperation, msg))
+            },
+        );
+        env.set_unknown_method_callback(python_string_methods);
+        env.add_template_owned("chat", self.template.clone())
+            .map_err(|e| ModelError::Template {
+                path: self.template_path.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(env)
+    }
+
+    /// Renders one user turn (the images first, then the question) and the generation prompt.
+    pub fn render_user_turn(&self, question: &str, n_images: usize) -> Result<String> {
+        let mut content: Vec<serde_json::Value> =
+            (0..n_images).map(|_| json!({"type": "image"})).collect();
+        content.push(json!({"type": "text", "text": question}));
+        self.render(&json!([{"role": "user", "content": content}]), true)
+    }
+
+    /// Renders `messages` (Hugging Face chat format) with the template.
+    pub fn render(
+        &self,
+        messages: &serde_json::Value,
+        add_generation_prompt: bool,
+    ) -> Result<String> {
+        let env = self.environment()?;
+        let tpl = env.get_template("chat").map_err(|e| ModelError::Template {
+            path: self.template_path.clone(),
+            message: e.to_string(),
+        })?;
+        tpl.render(minijinja::context! {
+            messages => Value::from_serialize(messages),
+            add_generation_prompt => add_generation_prompt,
+            bos_token => self.bos_token.clone().unwrap_or_default(),
+            eos_token => self.eos_token.clone().unwrap_or_default(),
+        })
+        .map_err(|e| ModelError::Template {
+            path: self.template_path.clone(),
+            message: format!("{e:#}"),
+        })
+    }
+
+    /// Token ids of `text`, with the tokenizer's default special tokens when `special` is set
+    /// (e.g. BOS for Llama tokenizers; nothing for Qwen).
+    pub fn encode(&self, text: &str, special: bool) -> Result<Vec<u32>> {
+        self.tokenizer
+            .encode(text, special)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| ModelError::Tokenizer {
+                path: PathBuf::from("tokenizer.json"),
+                message: e.to_string(),
+            })
+    }
+
+    /// Id of a token in the vocabulary.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.tokenizer.token_to_id(token)
+    }
+}
+
+/// Replaces the `i`-th occurrence of `placeholder` with `counts[i]` copies of it (the
+/// processor's image-token expansion). Errors when the counts and placeholders differ.
+pub fn expand_placeholders(text: &str, placeholder: &str, counts: &[usize]) -> Result<String> {
+    let parts: Vec<&str> = text.split(placeholder).collect();
+    if parts.len() - 1 != counts.len() {
+        return Err(ModelError::Input(format!(
+            "the prompt has {} {placeholder} placeholder(s) but {} image(s) were given",
+            parts.len() - 1,
+            counts.len()
+        )));
+    }
+    let mut out =
+        String::with_capacity(text.len() + counts.iter().sum::<usize>() * placeholder.len());
+    for (i, part) in parts.iter().enumerate() {
+        out.push_str(part);
+        if let Some(&n) = counts.get(i) {
+            out.push_str(&placeholder.repeat(n));
+        }
+    }
+    Ok(out)
+}
+
+/// The Python string methods chat templates use most (`strip`, `startswith`, …).
+fn python_string_methods(
+    _state: &minijinja::State,
+    value: &Value,
+    method: &str,
+    args: &[Value],
+) -> std::result::Result<Value, JinjaError> {
+    let Some(s) = value.as_str() else {
+        return Err(JinjaError::new(
+            ErrorKind::UnknownMethod,
+            format!("no method {method}"),
+        ));
+    };
+    let arg = |i: usize| args.get(i).and_then(|a| a.as_str()).unwrap_or("");
+    Ok(match method {
+        "strip" if args.is_empty() => Value::from(s.trim()),
+        "strip" => Value::from(s.trim_matches(|c| arg(0).contains(c))),
+        "lstrip" if args.is_empty() => Value::from(s.trim_start()),
+        "lstrip" => Value::from(s.trim_start_matches(|c| arg(0).contains(c))),
+        "rstrip" if args.is_empty() => Value::from(s.trim_end()),
+        "rstrip" => Value::from(s.trim_end_matches(|c| arg(0).contains(c))),
+        "startswith" => Value::from(s.starts_with(arg(0))),
+        "endswith" => Value::from(s.ends_with(arg(0))),
+        "lower" => Value::from(s.to_lowercase()),
+        "upper" => Value::from(s.to_uppercase()),
+        "replace" => Value::from(s.replace(arg(0), arg(1))),
+        "split" if args.is_empty() => {
+            Value::from(s.split_whitespace().map(Value::from).collect::<Vec<_>>())
+        }
+        "split" => Value::from(s.split(arg(0)).map(Value::from).collect::<Vec<_>>()),
+        _ => {
+            return Err(JinjaError::new(
+                ErrorKind::UnknownMethod,
+                format!("string has no method {method}"),
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_generation_tags_are_removed_with_their_whitespace_markers() {
+        let t = "a{% generation %}b{%- endgeneration -%}c{% if x %}d{% endif %}";
+        assert_eq!(strip_generation_tags(t), "abc{% if x %}d{% endif %}");
+    }
+
+    #[test]
+    fn test_placeholders_expand_in_order() {
+        let out = expand_placeholders("x<p>y<p>z", "<p>", &[2, 1]).unwrap();
+        assert_eq!(out, "x<p><p>y<p>z");
+        assert!(expand_placeholders("x<p>", "<p>", &[1, 1]).is_err());
+    }
+}

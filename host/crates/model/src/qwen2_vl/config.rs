@@ -1,0 +1,451 @@
+//! `config.json` of Qwen2-VL: a serde mirror that accepts both layouts found in the wild, then
+//! resolved into one plain [`Qwen2VlConfig`].
+//!
+//! - **Flat (hub)**: text fields at the top level, `rope_theta`, `rope_scaling.mrope_section`,
+//!   `vision_config.in_chans` (e.g. Qwen/Qwen2-VL-2B-Instruct).
+//! - **Nested (transformers ≥ 5 `save_pretrained`)**: `text_config` with `rope_parameters`
+//!   (`rope_theta`, `mrope_section`), `vision_config.in_channels`.
+//!
+//! Upstream: <https://github.com/huggingface/transformers/blob/main/src/transformers/models/qwen2_vl/configuration_qwen2_vl.py>
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{ModelError, Result};
+
+/// Text fields; appear at the top level (flat) or under `text_config` (nested).
+#[derive(Debug, Clone, Default, Deserialize)]
+struct RawText {
+    vocab_size: Option<usize>,
+    hidden_size: Option<usize>,
+    intermediate_size: Option<usize>,
+    num_hidden_layers: Option<usize>,
+    num_attention_heads: Option<usize>,
+    num_key_value_heads: Option<usize>,
+    rms_norm_eps: Option<f64>,
+    hidden_act: Option<String>,
+    rope_theta: Option<f64>,
+    rope_scaling: Option<RawRope>,
+    rope_parameters: Option<RawRope>,
+    tie_word_embeddings: Option<bool>,
+    eos_token_id: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct RawRope {
+    rope_type: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    rope_theta: Option<f64>,
+    mrope_section: Option<Vec<usize>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct RawVision {
+    depth: Option<usize>,
+    embed_dim: Option<usize>,
+    hidden_size: Option<usize>,
+    hidden_act: Option<String>,
+    mlp_ratio: Option<f64>,
+    num_heads: Option<usize>,
+    #[serde(alias = "in_chans")]
+    in_channels: Option<usize>,
+    patch_size: Option<usize>,
+    spatial_merge_size: Option<usize>,
+    temporal_patch_size: Option<usize>,
+    rope_parameters: Option<RawRope>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RawConfig {
+    model_type: Option<String>,
+    text_config: Option<RawText>,
+    vision_config: Option<RawVision>,
+    image_token_id: Option<u32>,
+    video_token_id: Option<u32>,
+    vision_start_token_id: Option<u32>,
+    vision_end_token_id: Option<u32>,
+    tie_word_embeddings: Option<bool>,
+    #[serde(flatten)]
+    top: RawText,
+}
+
+/// The Qwen2 text decoder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextConfig {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub intermediate_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub num_key_value_heads: usize,
+    pub rms_norm_eps: f64,
+    pub rope_theta: f64,
+    /// Split of the `head_dim/2` rotary frequencies over (temporal, height, width).
+    pub mrope_section: Vec<usize>,
+}
+
+impl TextConfig {
+    /// `hidden_size / num_attention_heads`.
+    pub fn head_dim(&self) -> usize {
+        self.hidden_size / self.num_attention_heads
+    }
+}
+
+/// The vision tower.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisionConfig {
+    pub depth: usize,
+    pub embed_dim: usize,
+    /// Output width of the merger (= the decoder's hidden size).
+    pub hidden_size: usize,
+    pub mlp_ratio: f64,
+    pub num_heads: usize,
+    pub in_channels: usize,
+    pub patch_size: usize,
+    pub spatial_merge_size: usize,
+    pub temporal_patch_size: usize,
+    pub rope_theta: f64,
+}
+
+impl VisionConfig {
+    /// Flattened patch length `C · T · P · P` (1176 for Qwen2-VL).
+    pub fn patch_dim(&self) -> usize {
+        self.in_channels * self.temporal_patch_size * self.patch_size * self.patch_size
+    }
+
+    /// Per-head width.
+    pub fn head_dim(&self) -> usize {
+        self.embed_dim / self.num_heads
+    }
+
+    /// Hidden width of the block MLP.
+    pub fn mlp_dim(&self) -> usize {
+        (self.embed_dim as f64 * self.mlp_ratio) as usize
+    }
+}
+
+/// A resolved Qwen2-VL configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Qwen2VlConfig {
+    pub text: TextConfig,
+    pub vision: VisionConfig,
+    pub image_token_id: u32,
+    pub video_token_id: u32,
+    pub vision_start_token_id: u32,
+    pub vision_end_token_id: u32,
+    /// `lm_head` shares `embed_tokens` (also forced when the files carry no `lm_head.weight`).
+    pub tie_word_embeddings: bool,
+    /// End-of-sequence ids from the config, if any.
+    pub eos_token_ids: Vec<u32>,
+}
+
+impl Qwen2VlConfig {
+    /// Reads and resolves `config.json`.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
+        Self::from_json_str(&text, path)
+    }
+
+    /// Parses `config.json` text; `path` is used in error messages.
+    pub fn from_json_str(text: &str, path: &Path) -> Result<Self> {
+        let raw: RawConfig = serde_json::from_str(text).map_err(|e| ModelError::Json {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        resolve(raw, path)
+    }
+
+    /// Qwen/Qwen2-VL-2B-Instruct.
+    pub fn qwen2_vl_2b() -> Self {
+        Self::preset(151_936, 1536, 8960, 28, 12, 2, true)
+    }
+
+    /// Qwen/Qwen2-VL-7B-Instruct.
+    pub fn qwen2_vl_7b() -> Self {
+        Self::preset(152_064, 3584, 18_944, 28, 28, 4, false)
+    }
+
+    fn preset(
+        vocab: usize,
+        hidden: usize,
+        inter: usize,
+        layers: usize,
+        heads: usize,
+        kv: usize,
+        tie: bool,
+    ) -> Self {
+        Self {
+            text: TextConfig {
+                vocab_size: vocab,
+                hidden_size: hidden,
+                intermediate_size: inter,
+                num_hidden_layers: layers,
+                num_attention_heads: heads,
+                num_key_value_heads: kv,
+                rms_norm_eps: 1e-6,
+                rope_theta: 1e6,
+                mrope_section: vec![16, 24, 24],
+            },
+            vision: VisionConfig {
+                depth: 32,
+                embed_dim: 1280,
+                hidden_size: hidden,
+                mlp_ratio: 4.0,
+                num_heads: 16,
+                in_channels: 3,
+                patch_size: 14,
+                spatial_merge_size: 2,
+                temporal_patch_size: 2,
+                rope_theta: 10_000.0,
+            },
+            image_token_id: 151_655,
+            video_token_id: 151_656,
+            vision_start_token_id: 151_652,
+            vision_end_token_id: 151_653,
+            tie_word_embeddings: tie,
+            eos_token_ids: vec![151_645],
+        }
+    }
+}
+
+fn field_err(path: &Path, field: &str, message: &str) -> ModelError {
+    ModelError::Config {
+        path: path.to_path_buf(),
+        field: field.to_string(),
+        message: message.to_string(),
+    }
+}
+
+fn resolve(raw: RawConfig, path: &Path) -> Result<Qwen2VlConfig> {
+    if let Some(mt) = &raw.model_type
+        && mt != "qwen2_vl"
+    {
+        return Err(field_err(
+            path,
+            "model_type",
+            &format!("expected \"qwen2_vl\", found {mt:?}"),
+        ));
+    }
+    // Nested values win over top-level ones; `prefix` names the field as the user wrote it.
+    let nested = raw.text_config.clone().unwrap_or_default();
+    let prefix = if raw.text_config.is_some() {
+        "text_config."
+    } else {
+        ""
+    };
+    let top = &raw.top;
+    macro_rules! text_field {
+        ($name:ident) => {
+            nested
+                .$name
+                .clone()
+                .or_else(|| top.$name.clone())
+                .ok_or_else(|| {
+                    field_err(path, &format!("{prefix}{}", stringify!($name)), "missing")
+                })?
+        };
+    }
+    let rope = nested
+        .rope_parameters
+        .clone()
+        .or(nested.rope_scaling.clone())
+        .or(top.rope_parameters.clone())
+        .or(top.rope_scaling.clone())
+        .unwrap_or_default();
+    if let Some(kind) = rope.rope_type.as_ref().or(rope.kind.as_ref())
+        && !matches!(kind.as_str(), "default" | "mrope")
+    {
+        return Err(field_err(
+            path,
+            &format!("{prefix}rope_parameters.rope_type"),
+            &format!("only default/mrope rotary is supported, found {kind:?}"),
+        ));
+    }
+    let hidden_act = nested.hidden_act.clone().or(top.hidden_act.clone());
+    if let Some(act) = hidden_act
+        && act != "silu"
+    {
+        return Err(field_err(
+            path,
+            &format!("{prefix}hidden_act"),
+            &format!("expected \"silu\", found {act:?}"),
+        ));
+    }
+    let num_attention_heads: usize = text_field!(num_attention_heads);
+    let hidden_size: usize = text_field!(hidden_size);
+    let text = TextConfig {
+        vocab_size: text_field!(vocab_size),
+        hidden_size,
+        intermediate_size: text_field!(intermediate_size),
+        num_hidden_layers: text_field!(num_hidden_layers),
+        num_attention_heads,
+        num_key_value_heads: nested
+            .num_key_value_heads
+            .or(top.num_key_value_heads)
+            .unwrap_or(num_attention_heads),
+        rms_norm_eps: nested.rms_norm_eps.or(top.rms_norm_eps).unwrap_or(1e-6),
+        rope_theta: rope
+            .rope_theta
+            .or(nested.rope_theta)
+            .or(top.rope_theta)
+            .unwrap_or(1e6),
+        mrope_section: rope
+            .mrope_section
+            .clone()
+            .unwrap_or_else(|| vec![16, 24, 24]),
+    };
+    if hidden_size % num_attention_heads != 0 {
+        return Err(field_err(
+            path,
+            &format!("{prefix}num_attention_heads"),
+            &format!("{num_attention_heads} does not divide hidden_size {hidden_size}"),
+        ));
+    }
+    if text.num_attention_heads % text.num_key_value_heads != 0 {
+        return Err(field_err(
+            path,
+            &format!("{prefix}num_key_value_heads"),
+            &format!(
+                "{} does not divide num_attention_heads {}",
+                text.num_key_value_heads, num_attention_heads
+            ),
+        ));
+    }
+    let section_sum: usize = text.mrope_section.iter().sum();
+    if section_sum * 2 != text.head_dim() {
+        return Err(field_err(
+            path,
+            "rope_scaling.mrope_section",
+            &format!(
+                "{:?} sums to {section_sum}, expected head_dim/2 = {}",
+                text.mrope_section,
+                text.head_dim() / 2
+            ),
+        ));
+    }
+
+    let v = raw
+        .vision_config
+        .clone()
+        .ok_or_else(|| field_err(path, "vision_config", "missing"))?;
+    let need = |value: Option<usize>, name: &str| {
+        value.ok_or_else(|| field_err(path, &format!("vision_config.{name}"), "missing"))
+    };
+    if let Some(act) = &v.hidden_act
+        && act != "quick_gelu"
+    {
+        return Err(field_err(
+            path,
+            "vision_config.hidden_act",
+            &format!("expected \"quick_gelu\", found {act:?}"),
+        ));
+    }
+    let vision = VisionConfig {
+        depth: need(v.depth, "depth")?,
+        embed_dim: need(v.embed_dim, "embed_dim")?,
+        hidden_size: v.hidden_size.unwrap_or(text.hidden_size),
+        mlp_ratio: v.mlp_ratio.unwrap_or(4.0),
+        num_heads: need(v.num_heads, "num_heads")?,
+        in_channels: v.in_channels.unwrap_or(3),
+        patch_size: v.patch_size.unwrap_or(14),
+        spatial_merge_size: v.spatial_merge_size.unwrap_or(2),
+        temporal_patch_size: v.temporal_patch_size.unwrap_or(2),
+        rope_theta: v
+            .rope_parameters
+            .and_then(|r| r.rope_theta)
+            .unwrap_or(10_000.0),
+    };
+    if vision.hidden_size != text.hidden_size {
+        return Err(field_err(
+            path,
+            "vision_config.hidden_size",
+            &format!(
+                "{} differs from the decoder's hidden_size {}",
+                vision.hidden_size, text.hidden_size
+            ),
+        ));
+    }
+    if vision.embed_dim % vision.num_heads != 0 || vision.head_dim() % 4 != 0 {
+        return Err(field_err(
+            path,
+            "vision_config.num_heads",
+            "embed_dim / num_heads must be a whole multiple of 4 (2-D rotary)",
+        ));
+    }
+    let eos = nested.eos_token_id.clone().or(top.eos_token_id.clone());
+    let eos_token_ids = match eos {
+        Some(serde_json::Value::Number(n)) => {
+            n.as_u64().map(|n| vec![n as u32]).unwrap_or_default()
+        }
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|n| n.as_u64())
+            .map(|n| n as u32)
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(Qwen2VlConfig {
+        tie_word_embeddings: raw
+            .tie_word_embeddings
+            .or(nested.tie_word_embeddings)
+            .or(top.tie_word_embeddings)
+            .unwrap_or(false),
+        text,
+        vision,
+        image_token_id: raw.image_token_id.unwrap_or(151_655),
+        video_token_id: raw.video_token_id.unwrap_or(151_656),
+        vision_start_token_id: raw.vision_start_token_id.unwrap_or(151_652),
+        vision_end_token_id: raw.vision_end_token_id.unwrap_or(151_653),
+        eos_token_ids,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FLAT: &str = r#"{"model_type":"qwen2_vl","hidden_size":32,"intermediate_size":64,
+        "num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"vocab_size":300,
+        "rope_theta":1000000.0,"rope_scaling":{"type":"mrope","mrope_section":[1,1,2]},
+        "tie_word_embeddings":true,"eos_token_id":5,
+        "vision_config":{"depth":2,"embed_dim":32,"hidden_size":32,"num_heads":4,"in_chans":3,"mlp_ratio":4}}"#;
+
+    const NESTED: &str = r#"{"model_type":"qwen2_vl","tie_word_embeddings":true,
+        "text_config":{"hidden_size":32,"intermediate_size":64,"num_hidden_layers":2,
+        "num_attention_heads":4,"num_key_value_heads":2,"vocab_size":300,"eos_token_id":5,
+        "rope_parameters":{"rope_type":"default","rope_theta":1000000.0,"mrope_section":[1,1,2]}},
+        "vision_config":{"depth":2,"embed_dim":32,"hidden_size":32,"num_heads":4,"in_channels":3,
+        "rope_parameters":{"rope_type":"axial","rope_theta":10000.0}}}"#;
+
+    #[test]
+    fn test_flat_and_nested_layouts_resolve_identically() {
+        let a = Qwen2VlConfig::from_json_str(FLAT, Path::new("flat.json")).unwrap();
+        let b = Qwen2VlConfig::from_json_str(NESTED, Path::new("nested.json")).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.text.mrope_section, vec![1, 1, 2]);
+        assert_eq!(a.vision.patch_dim(), 1176);
+        assert!(a.tie_word_embeddings);
+    }
+
+    #[test]
+    fn test_missing_field_error_names_file_and_field() {
+        let text = NESTED.replace("\"vocab_size\":300,", "");
+        let err = Qwen2VlConfig::from_json_str(&text, Path::new("dir/config.json")).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("dir/config.json") && msg.contains("text_config.vocab_size"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn test_bad_mrope_section_is_rejected() {
+        let text = FLAT.replace("[1,1,2]", "[1,1,1]");
+        let msg = Qwen2VlConfig::from_json_str(&text, Path::new("c.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("mrope_section"), "{msg}");
+    }
+}
