@@ -298,7 +298,7 @@ fn positive_secs(field: &'static str, value: f64) -> Result<(), ConfigError> {
 }
 
 fn non_negative_secs(field: &'static str, value: f64) -> Result<(), ConfigError> {
-    if value.is_finite() && value >= 0.0 && value < 1e9 {
+    if value.is_finite() && (0.0..1e9).contains(&value) {
         Ok(())
     } else {
         Err(ConfigError::Invalid {
@@ -379,7 +379,8 @@ mod tests {
 
     #[test]
     fn test_invalid_values_name_their_field() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut EditorConfig)>)> = vec![
+        type Mutate = Box<dyn Fn(&mut EditorConfig)>;
+        let cases: Vec<(&str, Mutate)> = vec![
             (
                 "base_url",
                 Box::new(|c: &mut EditorConfig| c.base_url = "localhost:8000".into()),
@@ -475,8 +476,10 @@ mod tests {
         let mut config = EditorConfig::new("http://127.0.0.1:1/v1", "m");
         config.require_api_key = Some(true);
         assert!(config.api_key_required());
-        let mut config = EditorConfig::default();
-        config.require_api_key = Some(false);
+        let mut config = EditorConfig {
+            require_api_key: Some(false),
+            ..EditorConfig::default()
+        };
         assert!(!config.api_key_required());
         config.api_key_env = String::new();
         config.require_api_key = None;

@@ -13,6 +13,7 @@ use crate::cache::{CachedReply, ResponseCache};
 use crate::client::ChatClient;
 use crate::config::EditorConfig;
 use crate::error::{CacheError, EditorError, RetryReason};
+use crate::flight::Flights;
 use crate::prompt::{EditorPrompt, EditorReply};
 use crate::rate::RateLimiter;
 use crate::stats::{EditorStats, StatsCounters};
@@ -32,6 +33,8 @@ struct Inner {
     cache: Option<ResponseCache>,
     in_flight: Semaphore,
     limiter: RateLimiter,
+    /// Identical prompts in flight, so duplicates are sent once.
+    flights: Flights,
     stats: StatsCounters,
     /// Jitter source; seeded from the OS, only timing depends on it.
     rng: AsyncMutex<StdRng>,
@@ -74,6 +77,7 @@ impl Editor {
             inner: Arc::new(Inner {
                 in_flight: Semaphore::new(config.concurrency),
                 limiter: RateLimiter::new(config.requests_per_minute),
+                flights: Flights::default(),
                 client,
                 cache,
                 stats: StatsCounters::default(),
@@ -99,37 +103,70 @@ impl Editor {
     }
 
     /// Answers `prompt`: from the cache when it holds this exact request, otherwise from
-    /// the server (retrying transient failures), storing the reply in the cache.
+    /// the server (retrying transient failures), storing the reply in the cache. Identical
+    /// prompts in flight at the same time are sent once; the others get the cached reply.
     pub async fn complete(&self, prompt: &EditorPrompt) -> Result<EditorReply, EditorError> {
         let inner = &self.inner;
         let body = wire::request_body(&inner.config, prompt);
+        let Some(cache) = &inner.cache else {
+            return self.fetch(&body).await;
+        };
         let key = wire::cache_key(&body, prompt.sample);
-        if let Some(cache) = &inner.cache {
-            let lookup = {
-                let (cache, key) = (cache.clone(), key.clone());
-                blocking(move || cache.get(&key)).await
-            };
-            match lookup {
-                Ok(Some(hit)) => {
-                    inner.stats.cache_hit();
-                    tracing::debug!(key = %&key[..12], "editor cache hit");
-                    return Ok(EditorReply {
-                        text: hit.text,
-                        model: hit.model,
-                        usage: hit.usage,
-                        finish_reason: hit.finish_reason,
-                        cached: true,
-                        attempts: 0,
-                    });
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    inner.stats.failure();
-                    return Err(error.into());
-                }
-            }
+        if let Some(hit) = self.lookup(cache, &key).await? {
+            return Ok(hit);
         }
-        let (answer, attempts) = match self.send_with_retries(&body).await {
+        let _flight = inner.flights.claim(&key).await;
+        // Whoever held the key before us may have just stored the answer.
+        if let Some(hit) = self.lookup(cache, &key).await? {
+            return Ok(hit);
+        }
+        let reply = self.fetch(&body).await?;
+        let stored = CachedReply {
+            text: reply.text.clone(),
+            model: reply.model.clone(),
+            usage: reply.usage,
+            finish_reason: reply.finish_reason.clone(),
+        };
+        let (cache, request, sample) = (cache.clone(), body.to_string(), prompt.sample);
+        // A reply that cannot be cached is still a good reply: warn, do not fail.
+        if let Err(error) = blocking(move || cache.put(&key, &request, sample, &stored)).await {
+            tracing::warn!(%error, "editor reply not cached");
+        }
+        Ok(reply)
+    }
+
+    /// The cached reply for `key`, counted as a hit.
+    async fn lookup(
+        &self,
+        cache: &ResponseCache,
+        key: &str,
+    ) -> Result<Option<EditorReply>, EditorError> {
+        let stats = &self.inner.stats;
+        let (cache, owned_key) = (cache.clone(), key.to_owned());
+        let hit = match blocking(move || cache.get(&owned_key)).await {
+            Ok(Some(hit)) => hit,
+            Ok(None) => return Ok(None),
+            Err(error) => {
+                stats.failure();
+                return Err(error.into());
+            }
+        };
+        stats.cache_hit();
+        tracing::debug!(key = &key[..12], "editor cache hit");
+        Ok(Some(EditorReply {
+            text: hit.text,
+            model: hit.model,
+            usage: hit.usage,
+            finish_reason: hit.finish_reason,
+            cached: true,
+            attempts: 0,
+        }))
+    }
+
+    /// Asks the server, counting the outcome.
+    async fn fetch(&self, body: &serde_json::Value) -> Result<EditorReply, EditorError> {
+        let inner = &self.inner;
+        let (answer, attempts) = match self.send_with_retries(body).await {
             Ok(done) => done,
             Err(error) => {
                 inner.stats.failure();
@@ -137,29 +174,14 @@ impl Editor {
             }
         };
         inner.stats.completed(answer.usage);
-        let reply = EditorReply {
+        Ok(EditorReply {
             model: answer.model.unwrap_or_else(|| inner.config.model.clone()),
             text: answer.text,
             usage: answer.usage,
             finish_reason: answer.finish_reason,
             cached: false,
             attempts,
-        };
-        if let Some(cache) = &inner.cache {
-            let (cache, sample) = (cache.clone(), prompt.sample);
-            let stored = CachedReply {
-                text: reply.text.clone(),
-                model: reply.model.clone(),
-                usage: reply.usage,
-                finish_reason: reply.finish_reason.clone(),
-            };
-            let request = body.to_string();
-            // A reply that cannot be cached is still a good reply: warn, do not fail.
-            if let Err(error) = blocking(move || cache.put(&key, &request, sample, &stored)).await {
-                tracing::warn!(%error, "editor reply not cached");
-            }
-        }
-        Ok(reply)
+        })
     }
 
     /// Answers every prompt, as many at once as `concurrency` allows; results come back in

@@ -16,7 +16,8 @@
 //! - a persistent **response cache** (SQLite) keyed by sha256 of the request body — model,
 //!   messages, temperature, max tokens, every other sampling field — and the prompt's
 //!   sample index, but not the base URL; only successful replies are stored, so a re-run
-//!   costs nothing and a failed prompt is tried again;
+//!   costs nothing and a failed prompt is tried again; identical prompts in flight at once
+//!   are sent once;
 //! - **counters** ([`EditorStats`]): requests sent, cache hits, retries by reason, failures.
 //!
 //! # Use
@@ -49,6 +50,7 @@ mod client;
 mod config;
 mod editor;
 mod error;
+mod flight;
 mod prompt;
 mod rate;
 mod stats;

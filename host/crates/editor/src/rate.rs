@@ -81,9 +81,12 @@ mod tests {
             starts.push(start.elapsed());
         }
         assert!(starts[0] < Duration::from_millis(20), "{starts:?}");
-        assert!(starts[4] >= Duration::from_millis(200), "{starts:?}");
-        for pair in starts.windows(2) {
-            assert!(pair[1] - pair[0] >= Duration::from_millis(45), "{starts:?}");
+        // Slot i opens 50 ms after slot i-1; a late wake-up does not move later slots.
+        for (i, started) in starts.iter().enumerate() {
+            assert!(
+                *started >= Duration::from_millis(50 * i as u64),
+                "{starts:?}"
+            );
         }
     }
 

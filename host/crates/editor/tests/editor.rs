@@ -182,7 +182,8 @@ async fn test_retry_after_beyond_the_limit_fails_at_once() {
     let editor = Editor::new(config(&server)).unwrap();
     let start = Instant::now();
     let err = editor.complete(&prompt("two owls")).await.unwrap_err();
-    assert!(start.elapsed() < Duration::from_millis(500));
+    // Far from the 600 s asked for (generous for a loaded machine).
+    assert!(start.elapsed() < Duration::from_secs(5));
     match &err {
         EditorError::RetryAfterTooLong {
             status,
@@ -399,6 +400,30 @@ async fn test_second_run_is_served_from_the_cache() {
     }
     let stats = second.stats();
     assert_eq!((stats.cache_hits, stats.requests_sent), (5, 0));
+}
+
+#[tokio::test]
+async fn test_identical_prompts_in_flight_are_sent_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeOpenAi::builder(edit)
+        .latency(Duration::from_millis(100))
+        .start();
+    let mut config = config(&server);
+    config.cache_path = Some(dir.path().join("c.sqlite"));
+    let editor = Editor::new(config).unwrap();
+    let mut prompts = vec![prompt("two cups"); 5];
+    prompts.push(prompt("two forks"));
+    let replies: Vec<_> = editor
+        .complete_all(&prompts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(server.request_count(), 2);
+    assert!(replies[..5].iter().all(|r| r.text == "three cups"));
+    assert_eq!(replies[5].text, "three forks");
+    assert_eq!(replies.iter().filter(|r| r.cached).count(), 4);
+    assert_eq!(editor.stats().cache_hits, 4);
 }
 
 #[tokio::test]
