@@ -92,11 +92,9 @@ pub fn limit_len(items: &[Item], limit: Option<usize>) -> usize {
         return items.len();
     };
     let mut end = limit.min(items.len());
-    if end > 0 {
-        if let Some(g) = items[end - 1].info.group {
-            while end < items.len() && items[end].info.group == Some(g) {
-                end += 1;
-            }
+    if let Some(g) = end.checked_sub(1).and_then(|last| items[last].info.group) {
+        while end < items.len() && items[end].info.group == Some(g) {
+            end += 1;
         }
     }
     end

@@ -59,7 +59,7 @@ fn test_cvbench_parquet_two_shards_with_bad_row() {
             ("source", strs(&["Omni3D"])),
         ],
     );
-    let report = load_bench(Bench::Cvbench, &[data.clone()]).unwrap();
+    let report = load_bench(Bench::Cvbench, std::slice::from_ref(&data)).unwrap();
     let ids: Vec<&str> = report.items.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ids, ["0", "2", "3"]);
     let first = &report.items[0];
@@ -317,7 +317,7 @@ fn test_naturalbench_flattened_tsv() {
         &["index", "image", "question", "answer", "type"],
         &rows,
     );
-    let report = load_bench(Bench::Naturalbench, &[tsv.clone()]).unwrap();
+    let report = load_bench(Bench::Naturalbench, std::slice::from_ref(&tsv)).unwrap();
     let golds: Vec<&str> = report.items.iter().map(|i| i.gold.as_str()).collect();
     assert_eq!(golds, ["yes", "no", "no", "yes"]);
     // A missing row breaks the 4g..4g+3 layout: a clear error, not a silently short group.

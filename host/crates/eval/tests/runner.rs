@@ -178,7 +178,7 @@ fn test_compare_two_runs_finds_the_real_difference() {
     };
     // A is always right; B says yes to everything.
     let mut good = FnGenerator::new("good", |r: &GenRequest<'_>| {
-        if thing_number(r) % 2 == 0 {
+        if thing_number(r).is_multiple_of(2) {
             "Yes".into()
         } else {
             "No".into()

@@ -185,9 +185,14 @@ pub(crate) struct Tally(BTreeMap<String, (usize, usize)>);
 
 impl Tally {
     pub(crate) fn add(&mut self, key: &str, correct: bool) {
-        let e = self.0.entry(key.to_string()).or_default();
-        e.0 += usize::from(correct);
-        e.1 += 1;
+        // No allocation for keys already seen: this runs per item per bootstrap resample.
+        if !self.0.contains_key(key) {
+            self.0.insert(key.to_string(), (0, 0));
+        }
+        if let Some(e) = self.0.get_mut(key) {
+            e.0 += usize::from(correct);
+            e.1 += 1;
+        }
     }
     pub(crate) fn acc(&self, key: &str) -> Option<f64> {
         self.0.get(key).map(|(c, n)| ratio(*c, *n))

@@ -157,10 +157,10 @@ impl Row {
             Value::Images(images) if !images.is_empty() => Ok(images.clone()),
             Value::Bytes(bytes) if !bytes.is_empty() => Ok(vec![ImageData::Encoded(bytes.clone())]),
             Value::Struct(fields) => {
-                if let Some(Value::Bytes(bytes)) = fields.get("bytes") {
-                    if !bytes.is_empty() {
-                        return Ok(vec![ImageData::Encoded(bytes.clone())]);
-                    }
+                if let Some(Value::Bytes(bytes)) = fields.get("bytes")
+                    && !bytes.is_empty()
+                {
+                    return Ok(vec![ImageData::Encoded(bytes.clone())]);
                 }
                 match fields.get("path") {
                     Some(Value::Str(p)) if !p.is_empty() => {
