@@ -283,6 +283,56 @@ mod tests {
         assert_eq!(strip_generation_tags(t), "abc{% if x %}d{% endif %}");
     }
 
+    fn fixture_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../tests/fixtures/qwen2_vl/nested")
+    }
+
+    /// A folder with the fixture tokenizer and the given `tokenizer_config.json`.
+    fn folder_with_config(config: serde_json::Value) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            fixture_dir().join("tokenizer.json"),
+            dir.path().join("tokenizer.json"),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("tokenizer_config.json"), config.to_string()).unwrap();
+        dir
+    }
+
+    #[test]
+    fn test_template_list_in_tokenizer_config_uses_the_default_entry() {
+        let dir = folder_with_config(json!({
+            "eos_token": {"content": "<|im_end|>"},
+            "chat_template": [
+                {"name": "tool_use", "template": "TOOLS"},
+                {"name": "default", "template": "{% for m in messages %}[{{ m.role }}]{% endfor %}{% if add_generation_prompt %}>{% endif %}"}
+            ]
+        }));
+        let chat = ChatTokenizer::from_dir(dir.path()).unwrap();
+        assert_eq!(chat.render_user_turn("q", 1).unwrap(), "[user]>");
+        assert_eq!(Some(chat.end_of_turn_id), chat.token_id("<|im_end|>"));
+    }
+
+    #[test]
+    fn test_generation_tags_raise_exception_and_string_methods_render() {
+        let tpl = "{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('no system') }}{% endif %}\
+                   {% generation %}{{ m.content[-1].text.strip().upper() }}{% endgeneration %}{% endfor %}";
+        let dir = folder_with_config(json!({"eos_token": "<|im_end|>", "chat_template": tpl}));
+        let chat = ChatTokenizer::from_dir(dir.path()).unwrap();
+        assert_eq!(chat.render_user_turn("  hello ", 0).unwrap(), "HELLO");
+        let err = chat
+            .render(&json!([{"role": "system", "content": "x"}]), false)
+            .unwrap_err();
+        assert!(err.to_string().contains("no system"), "{err}");
+    }
+
+    #[test]
+    fn test_missing_template_is_an_error_naming_the_files() {
+        let dir = folder_with_config(json!({"eos_token": "<|im_end|>"}));
+        let err = ChatTokenizer::from_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("chat_template.jinja"), "{err}");
+    }
+
     #[test]
     fn test_placeholders_expand_in_order() {
         let out = expand_placeholders("x<p>y<p>z", "<p>", &[2, 1]).unwrap();

@@ -429,6 +429,38 @@ mod tests {
         assert!(a.tie_word_embeddings);
     }
 
+    /// The config.json of Qwen/Qwen2-VL-2B-Instruct as published on the hub.
+    const HUB_2B: &str = r#"{"architectures":["Qwen2VLForConditionalGeneration"],"attention_dropout":0.0,
+        "bos_token_id":151643,"eos_token_id":151645,"vision_start_token_id":151652,
+        "vision_end_token_id":151653,"vision_token_id":151654,"image_token_id":151655,
+        "video_token_id":151656,"hidden_act":"silu","hidden_size":1536,"initializer_range":0.02,
+        "intermediate_size":8960,"max_position_embeddings":32768,"max_window_layers":28,
+        "model_type":"qwen2_vl","num_attention_heads":12,"num_hidden_layers":28,
+        "num_key_value_heads":2,"rms_norm_eps":1e-06,"rope_theta":1000000.0,"sliding_window":32768,
+        "tie_word_embeddings":true,"torch_dtype":"bfloat16","transformers_version":"4.41.2",
+        "use_cache":true,"use_sliding_window":false,
+        "vision_config":{"depth":32,"embed_dim":1280,"mlp_ratio":4,"num_heads":16,"in_chans":3,
+        "hidden_size":1536,"patch_size":14,"spatial_merge_size":2,"spatial_patch_size":14,
+        "temporal_patch_size":2},
+        "rope_scaling":{"type":"mrope","mrope_section":[16,24,24]},"vocab_size":151936}"#;
+
+    #[test]
+    fn test_hub_2b_config_equals_the_named_preset() {
+        let c = Qwen2VlConfig::from_json_str(HUB_2B, Path::new("config.json")).unwrap();
+        assert_eq!(c, Qwen2VlConfig::qwen2_vl_2b());
+        assert_eq!(c.text.head_dim(), 128);
+        assert_eq!(c.vision.head_dim(), 80);
+    }
+
+    #[test]
+    fn test_other_model_types_are_rejected_by_name() {
+        let text = FLAT.replace("\"qwen2_vl\"", "\"llava\"");
+        let msg = Qwen2VlConfig::from_json_str(&text, Path::new("c.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("model_type") && msg.contains("llava"), "{msg}");
+    }
+
     #[test]
     fn test_missing_field_error_names_file_and_field() {
         let text = NESTED.replace("\"vocab_size\":300,", "");
