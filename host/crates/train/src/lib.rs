@@ -29,3 +29,6 @@ pub mod trainer;
 
 pub use data::PairEncoder;
 pub use trainer::{Checkpointable, Mode, Position, Reference, TrainSettings, Trainer};
+pub mod bench;
+pub mod qwen;
+pub mod run;
