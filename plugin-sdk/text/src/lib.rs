@@ -9,6 +9,7 @@
 
 pub mod edit;
 pub mod fit;
+pub mod inject;
 pub mod lexicon;
 mod numbers;
 pub mod polarity;

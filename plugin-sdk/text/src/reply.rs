@@ -48,6 +48,35 @@ pub fn parse_edited_answer(reply: &str, original: &str) -> Result<String, ReplyR
     Ok(cleaned)
 }
 
+/// [`parse_edited_answer`] plus the penalty list: a reply that brings in a banned
+/// substitute (one the correct answer does not already contain) is refused too. The error
+/// is a human-readable reason, ready to be fed back to the editor.
+pub fn parse_checked<S: AsRef<str>>(
+    reply: &str,
+    original: &str,
+    penalty: &[S],
+) -> Result<String, String> {
+    let rejected = parse_edited_answer(reply, original).map_err(|e| e.to_string())?;
+    match banned_substitute(&rejected, original, penalty) {
+        Some(banned) => Err(format!("the reply uses the banned substitute `{banned}`")),
+        None => Ok(rejected),
+    }
+}
+
+/// The first penalty entry that `rejected` uses and `original` does not.
+pub fn banned_substitute<S: AsRef<str>>(
+    rejected: &str,
+    original: &str,
+    penalty: &[S],
+) -> Option<String> {
+    crate::edit::parse_penalty_list(penalty)
+        .into_iter()
+        .find(|b| {
+            let one = [b.clone()];
+            crate::edit::is_banned(rejected, &one) && !crate::edit::is_banned(original, &one)
+        })
+}
+
 /// Lower case, single spaces, no surrounding quotes and no final `.`/`!`/`?`: two texts
 /// that normalise equally say the same thing in the same words.
 pub fn normalize_for_compare(text: &str) -> String {
@@ -581,6 +610,25 @@ mod tests {
             parse_edited_answer("I'm sorry, but I can't help with that.", ORIG),
             Err(ReplyRefusal::Declined(_))
         ));
+    }
+
+    #[test]
+    fn penalty_list_refuses_new_banned_words_only() {
+        let banned = ["right", "far from"];
+        assert_eq!(
+            parse_checked(EDIT, ORIG, &banned).unwrap_err(),
+            "the reply uses the banned substitute `right`"
+        );
+        let far = "The blue square is far from the green triangle.";
+        assert!(
+            parse_checked(far, ORIG, &banned)
+                .unwrap_err()
+                .contains("far from")
+        );
+        let above = "The blue square is above the green triangle.";
+        assert_eq!(parse_checked(above, ORIG, &banned).unwrap(), above);
+        // Already in the correct answer: not a substitute.
+        assert_eq!(parse_checked(EDIT, ORIG, &["green"]).unwrap(), EDIT);
     }
 
     #[test]

@@ -63,6 +63,7 @@ pub(super) fn build() -> Lexicon {
         .iter()
         .map(|c| Entry {
             phrase: c.to_string(),
+            lemma: c.to_string(),
             alts: COLOR_PALETTE
                 .iter()
                 .filter(|p| !same_color(c, p))

@@ -18,6 +18,12 @@ use crate::edit::{PhraseMatch, find_phrases};
 
 pub use colors::{COLOR_PALETTE, is_color};
 pub use objects::plural_of;
+pub use spatial::WEAK_RELATIONS;
+
+/// True for a vague relation (see [`WEAK_RELATIONS`]).
+pub fn is_weak_relation(phrase: &str) -> bool {
+    WEAK_RELATIONS.contains(&phrase.to_lowercase().as_str())
+}
 
 /// What kind of content a lexicon entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,6 +50,8 @@ pub struct Entry {
     /// Replacements, in preference order (lower case).
     pub alts: Vec<String>,
     pub kind: Kind,
+    /// Dictionary form: the singular for object nouns, else the phrase itself.
+    pub lemma: String,
     /// Entries from the same group (e.g. all vehicle nouns) share this number.
     pub group: usize,
     /// A plural noun form (objects only), so replacements keep the number.
@@ -81,6 +89,7 @@ impl Lexicon {
             .enumerate()
             .map(|(group, (phrase, alts))| Entry {
                 phrase: phrase.to_string(),
+                lemma: phrase.to_string(),
                 alts: alts.iter().map(|a| a.to_string()).collect(),
                 kind,
                 group,

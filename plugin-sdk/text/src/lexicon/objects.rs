@@ -243,6 +243,7 @@ pub(super) fn build() -> Lexicon {
             let others = || nouns.iter().filter(move |n| **n != noun);
             entries.push(Entry {
                 phrase: noun.to_string(),
+                lemma: noun.to_string(),
                 alts: others().map(|n| n.to_string()).collect(),
                 kind: Kind::Object,
                 group,
@@ -252,6 +253,7 @@ pub(super) fn build() -> Lexicon {
             if plural != noun {
                 entries.push(Entry {
                     phrase: plural,
+                    lemma: noun.to_string(),
                     alts: others().map(|n| plural_of(n)).collect(),
                     kind: Kind::Object,
                     group,

@@ -152,6 +152,7 @@ pub(super) fn build() -> Lexicon {
         for (phrase, alts) in table {
             entries.push(Entry {
                 phrase: phrase.to_string(),
+                lemma: phrase.to_string(),
                 alts: alts.iter().map(|a| a.to_string()).collect(),
                 kind,
                 group,

@@ -1,6 +1,40 @@
 //! Spatial relations and contradicting ones. Longer phrases win over their parts
 //! (`to the left of` before `left`), so each relation flips as a unit.
 
+/// Relations that are vague or often not spatial at all ("on the", "top", "between"):
+/// injectors use them only when an answer has no clearer one.
+pub const WEAK_RELATIONS: [&str; 29] = [
+    "on the",
+    "on a",
+    "on an",
+    "on his",
+    "on her",
+    "on its",
+    "on their",
+    "front",
+    "rear",
+    "top",
+    "bottom",
+    "upper",
+    "lower",
+    "middle of",
+    "center of",
+    "in the middle",
+    "in the center",
+    "in the centre",
+    "within",
+    "into",
+    "out of",
+    "opposite",
+    "between",
+    "north",
+    "south",
+    "east",
+    "west",
+    "near",
+    "across from",
+];
+
 pub(super) const SWAPS: &[(&str, &[&str])] = &[
     ("to the left of", &["to the right of"]),
     ("to the right of", &["to the left of"]),

@@ -1,0 +1,244 @@
+//! Building blocks shared by the rule-mode injectors: question mentions, the yes/no flip
+//! of a polar answer, counts, sentence spans and the size of an edit.
+
+use crate::edit::{Edit, find_phrases};
+use crate::fit::{fit_words, is_polar_question};
+use crate::polarity::flip_leading;
+use crate::tokens::{Token, TokenKind, levenshtein_words, token_count, tokenize};
+use crate::{number_to_words, parse_number, words_to_number};
+
+/// True when `phrase` occurs in `text` as whole words (case-insensitive).
+pub fn mentions(text: &str, phrase: &str) -> bool {
+    !find_phrases(text, &[phrase.to_lowercase()]).is_empty()
+}
+
+/// The `Yes` ↔ `No` edit for a polar question whose answer leads with yes/no. Category
+/// injectors add it to their content edit so the rejected answer stays self-consistent
+/// ("Yes, the cup is left of the plate" → "No, the cup is right of the plate").
+pub fn polar_flip(question: &str, answer: &str) -> Option<Edit> {
+    if !is_polar_question(&fit_words(question)) {
+        return None;
+    }
+    flip_leading(answer).map(|(_, e)| e)
+}
+
+/// A whole-number count written as digits or words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberSite<'a> {
+    pub text: &'a str,
+    pub value: u64,
+    pub digits: bool,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Whole-number counts in `text` (`3`, `three`, `Twenty-one`): no decimals, no years
+/// (four-digit numbers from 1000), no pronoun `one` (`the one on the left`).
+pub fn numbers(text: &str) -> Vec<NumberSite<'_>> {
+    let toks = tokenize(text);
+    let mut out = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        let value = match t.kind {
+            TokenKind::Number if !t.text.contains('.') => {
+                parse_number(t.text).filter(|v| *v < 1000)
+            }
+            TokenKind::Word => words_to_number(t.text),
+            _ => None,
+        };
+        let Some(value) = value else { continue };
+        if t.kind == TokenKind::Word && value == 1 && is_pronoun_one(&toks, i) {
+            continue;
+        }
+        out.push(NumberSite {
+            text: t.text,
+            value,
+            digits: t.kind == TokenKind::Number,
+            start: t.start,
+            end: t.end,
+        });
+    }
+    out
+}
+
+fn is_pronoun_one(toks: &[Token<'_>], i: usize) -> bool {
+    const BEFORE: [&str; 8] = ["the", "this", "that", "which", "each", "any", "every", "no"];
+    i > 0
+        && BEFORE
+            .iter()
+            .any(|w| toks[i - 1].text.eq_ignore_ascii_case(w))
+}
+
+/// `value` written like `site` (digits stay digits, words stay words; the edit keeps case).
+pub fn write_number_like(site: &NumberSite<'_>, value: u64) -> String {
+    if site.digits {
+        value.to_string()
+    } else {
+        number_to_words(value)
+    }
+}
+
+/// The edit that makes the noun after byte `after` agree with a new count `value`
+/// ("one circle" → "four circles", "four triangles" → "one triangle"). Up to two colour
+/// or size words between the count and the noun are skipped. `None` when the noun
+/// already agrees or no noun follows.
+pub fn noun_agreement(text: &str, after: usize, value: u64) -> Option<Edit> {
+    use crate::lexicon::{colors, objects, plural_of, sizes};
+    let toks: Vec<Token<'_>> = tokenize(&text[after..]).into_iter().take(4).collect();
+    let mut i = 0;
+    while i < 2
+        && toks.get(i).is_some_and(|t| {
+            !colors().sites(t.text).is_empty() || !sizes().sites(t.text).is_empty()
+        })
+    {
+        i += 1;
+    }
+    const NOT_NOUNS: [&str; 24] = [
+        "of", "each", "and", "or", "the", "a", "an", "in", "on", "at", "to", "with", "more",
+        "than", "other", "is", "are", "was", "were", "times", "per", "by", "for", "from",
+    ];
+    let noun = toks.get(i).filter(|t| {
+        t.kind == TokenKind::Word && !NOT_NOUNS.contains(&t.text.to_lowercase().as_str())
+    })?;
+    let (start, end) = (after + noun.start, after + noun.end);
+    let word = noun.text.to_lowercase();
+    let known = objects()
+        .sites(noun.text)
+        .into_iter()
+        .next()
+        .filter(|s| s.token_len == 1);
+    let replacement = match (known, value == 1) {
+        (Some(s), true) if s.entry.plural => s.entry.lemma.clone(),
+        (Some(s), false) if !s.entry.plural => plural_of(&s.entry.lemma),
+        (Some(_), _) => return None,
+        (None, true) if word.ends_with('s') && !word.ends_with("ss") => {
+            word[..word.len() - 1].to_string()
+        }
+        (None, false) if !word.ends_with('s') => plural_of(&word),
+        (None, _) => return None,
+    };
+    Some(Edit::new(start, end, replacement))
+}
+
+/// Byte spans of the sentences of `text` (ended by `.`, `!`, `?` or a line break).
+pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start: Option<usize> = None;
+    let toks = tokenize(text);
+    for (i, t) in toks.iter().enumerate() {
+        if start.is_none() {
+            start = Some(t.start);
+        }
+        let terminal = t.kind == TokenKind::Punct && matches!(t.text, "." | "!" | "?");
+        let line_break = toks
+            .get(i + 1)
+            .is_some_and(|n| text[t.end..n.start].contains('\n'));
+        if terminal || line_break {
+            spans.push((start.take().unwrap_or(t.start), t.end));
+        }
+    }
+    if let (Some(s), Some(last)) = (start, toks.last()) {
+        spans.push((s, last.end));
+    }
+    spans
+}
+
+/// Index of the sentence holding byte `offset` (the last sentence when past the end).
+pub fn sentence_of(spans: &[(usize, usize)], offset: usize) -> usize {
+    spans
+        .iter()
+        .position(|&(s, e)| offset >= s && offset < e)
+        .unwrap_or(spans.len().saturating_sub(1))
+}
+
+/// The size of an edit: (token-count gap, word-level Levenshtein distance).
+pub fn edit_size(chosen: &str, rejected: &str) -> (usize, usize) {
+    (
+        token_count(chosen).abs_diff(token_count(rejected)),
+        levenshtein_words(chosen, rejected),
+    )
+}
+
+/// A short human note of what changed (`left of -> right of; Yes -> No`).
+pub fn describe_edits(original: &str, edits: &[Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| e.start);
+    sorted
+        .iter()
+        .map(|e| {
+            let from = original.get(e.start..e.end).unwrap_or("").trim();
+            let to = e.replacement.trim();
+            match (from.is_empty(), to.is_empty()) {
+                (true, _) => format!("+{to}"),
+                (_, true) => format!("-{from}"),
+                _ => format!("{from} -> {to}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::apply_edits;
+
+    #[test]
+    fn polar_flip_only_for_polar_questions() {
+        let a = "Yes, the cup is left of the plate.";
+        let e = polar_flip("Is the cup left of the plate?", a).unwrap();
+        assert_eq!(apply_edits(a, &[e]), "No, the cup is left of the plate.");
+        assert!(polar_flip("Where is the cup?", a).is_none());
+        assert!(polar_flip("Is it?", "The cup.").is_none());
+    }
+
+    #[test]
+    fn numbers_skip_pronouns_years_and_decimals() {
+        let t = "Two dogs and the one cat in 2019 weigh 2.5 kg; 12 birds, One fish.";
+        let v: Vec<u64> = numbers(t).iter().map(|n| n.value).collect();
+        assert_eq!(v, [2, 12, 1]);
+        let n = numbers("three")[0];
+        assert_eq!(write_number_like(&n, 4), "four");
+    }
+
+    #[test]
+    fn nouns_agree_with_new_counts() {
+        let t = "one circle and four red triangles and two boxes";
+        let one = numbers(t)[0];
+        assert_eq!(
+            apply_edits(t, &[noun_agreement(t, one.end, 4).unwrap()]),
+            "one circles and four red triangles and two boxes"
+        );
+        let four = numbers(t)[1];
+        assert_eq!(
+            apply_edits(t, &[noun_agreement(t, four.end, 1).unwrap()]),
+            "one circle and four red triangle and two boxes"
+        );
+        assert!(noun_agreement(t, four.end, 3).is_none());
+        assert!(noun_agreement("two of each", 3, 3).is_none());
+        let two = numbers(t)[2];
+        assert_eq!(
+            apply_edits(t, &[noun_agreement(t, two.end, 1).unwrap()]),
+            "one circle and four red triangles and two box"
+        );
+    }
+
+    #[test]
+    fn sentences_split_on_terminators_and_lines() {
+        let t = "A red car. A blue bus!\nA tree\nEnd";
+        let spans = sentence_spans(t);
+        let texts: Vec<&str> = spans.iter().map(|&(s, e)| &t[s..e]).collect();
+        assert_eq!(texts, ["A red car.", "A blue bus!", "A tree", "End"]);
+        assert_eq!(sentence_of(&spans, t.find("bus").unwrap()), 1);
+    }
+
+    #[test]
+    fn edit_size_and_notes() {
+        assert_eq!(
+            edit_size("It is to the left of it.", "It is to the right of it."),
+            (0, 1)
+        );
+        let text = "Yes, it is.";
+        let edits = [Edit::new(0, 3, "no"), Edit::verbatim(10, 10, " not")];
+        assert_eq!(describe_edits(text, &edits), "Yes -> no; +not");
+    }
+}

@@ -1,0 +1,166 @@
+//! Rule mode: flip the conclusion (yes/no, comparison) or one or two claims, and keep the
+//! supporting counts consistent.
+
+use vapr_plugin_sdk::prelude::*;
+use vapr_plugin_sdk::text::edit::{
+    Edit as Span, apply_edits, choose_replacement, find_phrases, parse_penalty_list,
+};
+use vapr_plugin_sdk::text::inject::{
+    NumberSite, describe_edits, mentions, noun_agreement, numbers, sentence_of, sentence_spans,
+    write_number_like,
+};
+use vapr_plugin_sdk::text::lexicon::{self, Site};
+use vapr_plugin_sdk::text::polarity::{Toggle, clause_end, flip_leading, toggle_negation};
+use vapr_plugin_sdk::text::{SeededRng, reply::normalize_for_compare, token_count};
+
+/// Antonyms that compare quantities: flipping one swaps the counts that back it.
+const COMPARATIVES: [&str; 12] = [
+    "more", "fewer", "less", "most", "least", "greater", "larger", "smaller", "bigger", "higher",
+    "lower", "same",
+];
+
+/// Answers longer than this (tokens) get two claims flipped instead of one.
+const LONG_ANSWER: usize = 25;
+
+pub fn edit(sample: &Sample, seed: u64) -> Result<Edit, PluginError> {
+    let answer = sample.answer.as_str();
+    let penalty = parse_penalty_list(&sample.penalty);
+    let mut rng = SeededRng::new(seed);
+    let sites = lexicon::antonyms().sites(answer);
+    let mut edits: Vec<Span> = Vec::new();
+    let mut flipped: Vec<String> = Vec::new();
+
+    let replace_all = |phrase: &str, rep: &str, edits: &mut Vec<Span>| {
+        for s in sites.iter().filter(|s| s.entry.phrase == phrase) {
+            edits.push(Span::new(s.start, s.end, rep));
+        }
+    };
+
+    if let Some((lead, flip)) = flip_leading(answer) {
+        // The conclusion: yes/no plus the first claim of its clause.
+        edits.push(flip);
+        let end = clause_end(answer, lead.end);
+        let in_clause: Vec<&Site<'_>> = sites
+            .iter()
+            .filter(|s| s.start >= lead.end && s.end <= end)
+            .collect();
+        let as_many = find_phrases(&answer[lead.end..end], &["as many"]);
+        let toggle = toggle_negation(answer, lead.end, end);
+        if let Some(m) = as_many.first() {
+            edits.extend(as_many_to_more(
+                answer,
+                lead.end + m.start,
+                lead.end + m.end,
+                end,
+            ));
+            flipped.push("as many".into());
+        } else if let Some((Toggle::Affirmed, affirm)) = toggle {
+            // "No, it is not safe" → "Yes, it is safe": drop the negation, keep the claim.
+            edits.extend(affirm);
+        } else if let Some(site) = in_clause.iter().find_map(|s| {
+            choose_replacement(&mut rng, &s.entry.phrase, &s.entry.alts, &penalty, &[])
+                .map(|r| (s, r))
+        }) {
+            replace_all(&site.0.entry.phrase, site.1, &mut edits);
+            flipped.push(site.0.entry.phrase.clone());
+        } else if let Some((_, negate)) = toggle {
+            edits.extend(negate);
+        }
+    } else {
+        // A free-form explanation: one or two claims, first-sentence claims first.
+        let spans = sentence_spans(answer);
+        let wanted = if token_count(answer) > LONG_ANSWER {
+            2
+        } else {
+            1
+        };
+        let mut phrases: Vec<(&str, usize)> = Vec::new();
+        for s in sites
+            .iter()
+            .filter(|s| !mentions(&sample.question, &s.entry.phrase))
+        {
+            if !phrases.iter().any(|(p, _)| *p == s.entry.phrase) {
+                phrases.push((&s.entry.phrase, sentence_of(&spans, s.start)));
+            }
+        }
+        rng.shuffle(&mut phrases);
+        phrases.sort_by_key(|(_, sentence)| usize::from(*sentence > 0));
+        for (phrase, _) in phrases {
+            if flipped.len() == wanted {
+                break;
+            }
+            let entry = lexicon::antonyms()
+                .get(phrase)
+                .expect("phrase comes from the lexicon");
+            if let Some(rep) = choose_replacement(&mut rng, phrase, &entry.alts, &penalty, &[]) {
+                replace_all(phrase, rep, &mut edits);
+                flipped.push(phrase.to_string());
+            }
+        }
+        if flipped.is_empty() {
+            match toggle_negation(answer, 0, clause_end(answer, 0)) {
+                Some((_, toggle)) => edits.extend(toggle),
+                None => {
+                    return Err(PluginError::Refused(
+                        "the answer has no conclusion or claim this plugin can reverse".into(),
+                    ));
+                }
+            }
+        }
+    }
+
+    // A flipped comparison is backed by its counts: swap them (or, for "as many", make them
+    // differ) so the explanation still adds up.
+    if flipped
+        .iter()
+        .any(|p| COMPARATIVES.contains(&p.as_str()) || p == "as many")
+    {
+        edits.extend(count_edits(
+            answer,
+            flipped.iter().any(|p| p == "as many" || p == "same"),
+        ));
+    }
+    let rejected = apply_edits(answer, &edits);
+    if normalize_for_compare(&rejected) == normalize_for_compare(answer) {
+        return Err(PluginError::Refused(
+            "the edit would not change the answer".into(),
+        ));
+    }
+    Ok(Edit::new(rejected).note(describe_edits(answer, &edits)))
+}
+
+/// "as many X as Y" → "more X than Y" (within the clause ending at `clause_end`).
+fn as_many_to_more(answer: &str, start: usize, end: usize, clause_end: usize) -> Vec<Span> {
+    let mut out = vec![Span::new(start, end, "more")];
+    if let Some(m) = find_phrases(&answer[end..clause_end], &["as"]).first() {
+        out.push(Span::new(end + m.start, end + m.end, "than"));
+    }
+    out
+}
+
+/// Swaps the first two different counts (and makes their nouns agree); two equal counts
+/// make the first one higher. A single count ("two of each") is left alone: no one-word
+/// change makes it back a strict comparison.
+fn count_edits(answer: &str, were_equal: bool) -> Vec<Span> {
+    let nums = numbers(answer);
+    if nums.len() < 2 {
+        return Vec::new();
+    }
+    let (a, b) = (nums[0], nums[1]);
+    let mut out = Vec::new();
+    let mut set = |site: &NumberSite<'_>, value: u64| {
+        out.push(Span::new(
+            site.start,
+            site.end,
+            write_number_like(site, value),
+        ));
+        out.extend(noun_agreement(answer, site.end, value));
+    };
+    if were_equal || a.value == b.value {
+        set(&a, a.value + 1);
+    } else {
+        set(&a, b.value);
+        set(&b, a.value);
+    }
+    out
+}
