@@ -1,3 +1,207 @@
-//! End-to-end tests: eval_cli.
+//! End-to-end tests: eval_cli. They drive the real `vapr eval` binary on files written here:
+//! a VLMEvalKit-style TSV and generations.jsonl files in the layout `vapr eval` writes.
 
 mod support;
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use support::{run_ok, vapr};
+
+/// NaturalBench yes/no generations for `groups` groups; the model answers the gold except in
+/// the first `wrong_groups` groups, where it always says "Yes".
+fn naturalbench_generations(path: &Path, model: &str, groups: usize, wrong_groups: usize) {
+    let golds = ["yes", "no", "no", "yes"];
+    let mut text = String::new();
+    for g in 0..groups {
+        for slot in 0..4 {
+            let output = if g < wrong_groups {
+                "Yes, it is."
+            } else if golds[slot] == "yes" {
+                "Yes"
+            } else {
+                "No."
+            };
+            let rec = json!({
+                "id": (g * 4 + slot).to_string(),
+                "bench": "naturalbench",
+                "protocol": "naturalbench/official-v1",
+                "model": model,
+                "prompt": "Is it? Please answer Yes or No.",
+                "n_images": 1,
+                "gold": golds[slot],
+                "info": {"group": g, "slot": slot, "question_type": "yes_no"},
+                "output": output,
+            });
+            text.push_str(&rec.to_string());
+            text.push('\n');
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn score(gens: &Path, out: &Path) -> String {
+    let o = run_ok(
+        vapr()
+            .args(["eval", "score", "--bench", "naturalbench", "--generations"])
+            .arg(gens)
+            .arg("--out")
+            .arg(out),
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn test_score_compare_and_bias_on_generations() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ga, gb) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    naturalbench_generations(&ga, "dpo", 200, 0);
+    naturalbench_generations(&gb, "base", 200, 60);
+    let (ra, rb) = (dir.path().join("run_a"), dir.path().join("run_b"));
+    let summary = score(&ga, &ra);
+    assert!(
+        summary.contains("naturalbench (naturalbench/official-v1), 800 items, g_acc 100.00%"),
+        "{summary}"
+    );
+    score(&gb, &rb);
+
+    let metrics: Value = serde_json::from_str(
+        &std::fs::read_to_string(rb.join("naturalbench/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(metrics["protocol"], "naturalbench/official-v1");
+    // 60 always-yes groups: G-Acc 140/200, Acc (800 - 120)/800; an always-yes group gets
+    // neither question nor image right, so Q-Acc = I-Acc = 280/400.
+    assert_eq!(metrics["metrics"]["g_acc"], 0.7);
+    assert_eq!(metrics["metrics"]["acc"], 0.85);
+    assert_eq!(metrics["metrics"]["q_acc"], 0.7);
+    assert_eq!(metrics["metrics"]["i_acc"], 0.7);
+    assert_eq!(metrics["yes_bias"][0]["incorrect_yes"], 120);
+    assert!(rb.join("naturalbench/generations.jsonl").exists());
+    assert!(rb.join("naturalbench/scores.jsonl").exists());
+    assert!(rb.join("naturalbench/yes_bias.png").exists());
+
+    // Known difference of 0.30 in G-Acc: the interval covers it and excludes 0.
+    let o = run_ok(vapr().args(["eval", "compare"]).arg(&ra).arg(&rb).args([
+        "--resamples",
+        "1000",
+        "--json",
+    ]));
+    let cmp: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(cmp["resamples"], 1000);
+    let bench = &cmp["benches"][0];
+    assert_eq!(bench["bench"], "naturalbench");
+    assert_eq!(bench["units"], 200);
+    let g = bench["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "g_acc")
+        .unwrap();
+    let (delta, lo, hi) = (
+        g["delta"].as_f64().unwrap(),
+        g["lo"].as_f64().unwrap(),
+        g["hi"].as_f64().unwrap(),
+    );
+    assert!((delta - 0.3).abs() < 1e-12);
+    assert!(lo > 0.0 && lo < 0.3 && hi > 0.3, "{g}");
+    assert_eq!(g["significant"], true);
+    assert!((cmp["average"]["delta"].as_f64().unwrap() - 0.3).abs() < 1e-12);
+
+    // Same seed, same interval; the table marks the significant rows.
+    let o2 = run_ok(vapr().args(["eval", "compare"]).arg(&ra).arg(&rb).args([
+        "--resamples",
+        "1000",
+        "--json",
+    ]));
+    assert_eq!(o.stdout, o2.stdout);
+    let o = run_ok(
+        vapr()
+            .args(["eval", "compare"])
+            .arg(&ra)
+            .arg(&rb)
+            .args(["--resamples", "1000"]),
+    );
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        table.contains("g_acc") && table.contains("+30.00*"),
+        "{table}"
+    );
+    assert!(table.contains("groups of 4"), "{table}");
+
+    // No difference: a run against itself covers 0.
+    let o = run_ok(vapr().args(["eval", "compare"]).arg(&rb).arg(&rb).args([
+        "--resamples",
+        "500",
+        "--json",
+    ]));
+    let cmp: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(cmp["average"]["significant"], false);
+
+    // Yes-bias over both runs.
+    let plot = dir.path().join("bias.png");
+    let o = run_ok(
+        vapr()
+            .args(["eval", "bias"])
+            .arg(&ra)
+            .arg(&rb)
+            .arg("--plot")
+            .arg(&plot),
+    );
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        table.contains("run_b: naturalbench yes/no | 800 | 50.0% | 65.0% | 120 | 0 | 0 |"),
+        "{table}"
+    );
+    assert!(std::fs::metadata(&plot).unwrap().len() > 1000);
+}
+
+#[test]
+fn test_eval_with_model_fails_clearly_after_checking_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let tsv = dir.path().join("POPE.tsv");
+    std::fs::write(
+        &tsv,
+        "index\timage\tquestion\tanswer\tcategory\n1\taGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd29ybGQ=\tIs there a dog?\tno\trandom\n",
+    )
+    .unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    let o = vapr()
+        .args(["eval", "--model"])
+        .arg(&model)
+        .args(["--bench", "pope", "--data"])
+        .arg(&tsv)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("pope: 1 items ready"), "{err}");
+    assert!(
+        err.contains("model generation is not implemented yet"),
+        "{err}"
+    );
+    assert!(!dir.path().join("out/pope/generations.jsonl").exists());
+}
+
+#[test]
+fn test_score_rejects_generations_of_another_benchmark() {
+    let dir = tempfile::tempdir().unwrap();
+    let gens = dir.path().join("g.jsonl");
+    naturalbench_generations(&gens, "m", 1, 0);
+    let o = vapr()
+        .args(["eval", "score", "--bench", "pope", "--generations"])
+        .arg(&gens)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("naturalbench") && err.contains("expected \"pope\""),
+        "{err}"
+    );
+}
