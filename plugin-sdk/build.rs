@@ -14,7 +14,10 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let wit_dir = manifest.join("../wit/v0.1");
     let wit_dir = wit_dir.canonicalize().unwrap_or_else(|e| {
-        panic!("vapr-plugin-sdk: cannot find the WIT contract at {}: {e}", wit_dir.display())
+        panic!(
+            "vapr-plugin-sdk: cannot find the WIT contract at {}: {e}",
+            wit_dir.display()
+        )
     });
     let wit_file = wit_dir.join("plugin.wit");
     println!("cargo:rerun-if-changed={}", wit_file.display());
@@ -24,12 +27,24 @@ fn main() {
         .lines()
         .find_map(|l| l.trim().strip_prefix("package vapr:plugin@"))
         .and_then(|rest| rest.strip_suffix(';'))
-        .unwrap_or_else(|| panic!("vapr-plugin-sdk: no `package vapr:plugin@X.Y.Z;` line in {}", wit_file.display()));
+        .unwrap_or_else(|| {
+            panic!(
+                "vapr-plugin-sdk: no `package vapr:plugin@X.Y.Z;` line in {}",
+                wit_file.display()
+            )
+        });
     let parts: Vec<u16> = version
         .split('.')
-        .map(|p| p.parse().unwrap_or_else(|_| panic!("vapr-plugin-sdk: bad package version `{version}`")))
+        .map(|p| {
+            p.parse()
+                .unwrap_or_else(|_| panic!("vapr-plugin-sdk: bad package version `{version}`"))
+        })
         .collect();
-    assert_eq!(parts.len(), 3, "vapr-plugin-sdk: package version `{version}` is not X.Y.Z");
+    assert_eq!(
+        parts.len(),
+        3,
+        "vapr-plugin-sdk: package version `{version}` is not X.Y.Z"
+    );
     let bytes: Vec<u8> = parts.iter().flat_map(|p| p.to_be_bytes()).collect();
     let wit_path = wit_dir.to_str().expect("WIT path is not UTF-8");
 

@@ -75,8 +75,8 @@ pub mod text {
 /// Everything a plugin usually needs: `use vapr_plugin_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Edit, Injector, Level, PluginError, PluginInfo, Sample, Validator, Verdict, fill_template, log,
-        register_injector, register_validator, text,
+        Edit, Injector, Level, PluginError, PluginInfo, Sample, Validator, Verdict, fill_template,
+        log, register_injector, register_validator, text,
     };
 }
 

@@ -31,7 +31,10 @@ pub fn log(level: Level, message: impl AsRef<str>, fields: &[(&str, &str)]) {
     let message = message.as_ref();
     match SINK.get() {
         Some(sink) => {
-            let owned: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let owned: Vec<(String, String)> = fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             sink(level, message, &owned);
         }
         None => {

@@ -75,8 +75,15 @@ macro_rules! register_injector {
             use vapr::plugin::types as wit;
             type P = super::__VaprInjectorPlugin;
 
-            fn edit_out(r: Result<$crate::Edit, $crate::PluginError>) -> Result<wit::Edit, wit::PluginError> {
-                r.map(|e| wit::Edit { rejected: e.rejected, note: e.note, extra: e.extra }).map_err(error_out)
+            fn edit_out(
+                r: Result<$crate::Edit, $crate::PluginError>,
+            ) -> Result<wit::Edit, wit::PluginError> {
+                r.map(|e| wit::Edit {
+                    rejected: e.rejected,
+                    note: e.note,
+                    extra: e.extra,
+                })
+                .map_err(error_out)
             }
 
             fn error_out(e: $crate::PluginError) -> wit::PluginError {
@@ -99,17 +106,34 @@ macro_rules! register_injector {
                 fn fit(sample: wit::Sample) -> f32 {
                     init();
                     let score = <P as $crate::Injector>::fit(&sample_in(sample));
-                    if score.is_nan() { 0.0 } else { score.clamp(0.0, 1.0) }
+                    if score.is_nan() {
+                        0.0
+                    } else {
+                        score.clamp(0.0, 1.0)
+                    }
                 }
-                fn build_prompt(template: String, sample: wit::Sample) -> Result<String, wit::PluginError> {
+                fn build_prompt(
+                    template: String,
+                    sample: wit::Sample,
+                ) -> Result<String, wit::PluginError> {
                     init();
-                    <P as $crate::Injector>::build_prompt(&template, &sample_in(sample)).map_err(error_out)
+                    <P as $crate::Injector>::build_prompt(&template, &sample_in(sample))
+                        .map_err(error_out)
                 }
-                fn parse_reply(reply: String, sample: wit::Sample) -> Result<wit::Edit, wit::PluginError> {
+                fn parse_reply(
+                    reply: String,
+                    sample: wit::Sample,
+                ) -> Result<wit::Edit, wit::PluginError> {
                     init();
-                    edit_out(<P as $crate::Injector>::parse_reply(&reply, &sample_in(sample)))
+                    edit_out(<P as $crate::Injector>::parse_reply(
+                        &reply,
+                        &sample_in(sample),
+                    ))
                 }
-                fn rule_edit(sample: wit::Sample, seed: u64) -> Result<wit::Edit, wit::PluginError> {
+                fn rule_edit(
+                    sample: wit::Sample,
+                    seed: u64,
+                ) -> Result<wit::Edit, wit::PluginError> {
                     init();
                     edit_out(<P as $crate::Injector>::rule_edit(&sample_in(sample), seed))
                 }
@@ -144,10 +168,15 @@ macro_rules! register_validator {
                 }
                 fn validate(sample: wit::Sample, chosen: String, rejected: String) -> wit::Verdict {
                     init();
-                    let v = <P as $crate::Validator>::validate(&sample_in(sample), &chosen, &rejected);
+                    let v =
+                        <P as $crate::Validator>::validate(&sample_in(sample), &chosen, &rejected);
                     wit::Verdict {
                         pass: v.pass,
-                        score: if v.score.is_nan() { 0.0 } else { v.score.clamp(0.0, 1.0) },
+                        score: if v.score.is_nan() {
+                            0.0
+                        } else {
+                            v.score.clamp(0.0, 1.0)
+                        },
                         reasons: v.reasons,
                         metrics: v.metrics,
                     }

@@ -15,7 +15,8 @@ use crate::{PluginError, Sample};
 
 /// Fills `template` with the fields of `sample`.
 pub fn fill_template(template: &str, sample: &Sample) -> Result<String, PluginError> {
-    let mut out = String::with_capacity(template.len() + sample.answer.len() + sample.question.len());
+    let mut out =
+        String::with_capacity(template.len() + sample.answer.len() + sample.question.len());
     let mut stack: Vec<(String, bool)> = Vec::new();
     let mut rest = template;
     let mut line = 1;
@@ -43,7 +44,12 @@ pub fn fill_template(template: &str, sample: &Sample) -> Result<String, PluginEr
         if tail.starts_with('}') {
             return Err(bad(line, "stray `}` (write `}}` for a literal brace)"));
         }
-        let close = tail.find('}').ok_or_else(|| bad(line, "`{` without a closing `}` (write `{{` for a literal brace)"))?;
+        let close = tail.find('}').ok_or_else(|| {
+            bad(
+                line,
+                "`{` without a closing `}` (write `{{` for a literal brace)",
+            )
+        })?;
         let tag = &tail[1..close];
         rest = &tail[close + 1..];
         if let Some(name) = tag.strip_prefix('?').or_else(|| tag.strip_prefix('!')) {
@@ -56,7 +62,12 @@ pub fn fill_template(template: &str, sample: &Sample) -> Result<String, PluginEr
                 Some((open, _)) => {
                     return Err(bad(line, &format!("`{{/{name}}}` closes section `{open}`")));
                 }
-                None => return Err(bad(line, &format!("`{{/{name}}}` without an opening `{{?{name}}}`"))),
+                None => {
+                    return Err(bad(
+                        line,
+                        &format!("`{{/{name}}}` without an opening `{{?{name}}}`"),
+                    ));
+                }
             }
         } else {
             let value = field(tag, sample).ok_or_else(|| unknown(line, tag))?;
@@ -69,7 +80,9 @@ pub fn fill_template(template: &str, sample: &Sample) -> Result<String, PluginEr
         out.push_str(rest);
     }
     if let Some((open, _)) = stack.pop() {
-        return Err(PluginError::BadTemplate(format!("section `{{?{open}}}` is never closed with `{{/{open}}}`")));
+        return Err(PluginError::BadTemplate(format!(
+            "section `{{?{open}}}` is never closed with `{{/{open}}}`"
+        )));
     }
     Ok(out)
 }
@@ -124,25 +137,41 @@ mod tests {
     fn conditional_sections_follow_emptiness() {
         let t = "x{?feedback} Last time: {feedback}.{/feedback}{!penalty} no bans{/penalty}{?penalty} Avoid {penalty}.{/penalty}";
         assert_eq!(fill_template(t, &sample()).unwrap(), "x no bans");
-        let s = sample().with_feedback("too long").with_penalty("five").with_penalty("two");
-        assert_eq!(fill_template(t, &s).unwrap(), "x Last time: too long. Avoid five, two.");
+        let s = sample()
+            .with_feedback("too long")
+            .with_penalty("five")
+            .with_penalty("two");
+        assert_eq!(
+            fill_template(t, &s).unwrap(),
+            "x Last time: too long. Avoid five, two."
+        );
     }
 
     #[test]
     fn nested_sections_and_params() {
-        let t = "{?category}cat={category}{?param.style} style={param.style}{/param.style}{/category}";
+        let t =
+            "{?category}cat={category}{?param.style} style={param.style}{/param.style}{/category}";
         assert_eq!(fill_template(t, &sample()).unwrap(), "cat=counting");
-        assert_eq!(fill_template(t, &sample().with_param("style", "terse")).unwrap(), "cat=counting style=terse");
+        assert_eq!(
+            fill_template(t, &sample().with_param("style", "terse")).unwrap(),
+            "cat=counting style=terse"
+        );
     }
 
     #[test]
     fn errors_name_the_line_and_the_problem() {
         let err = fill_template("ok\n{qestion}", &sample()).unwrap_err();
-        assert!(matches!(&err, PluginError::BadTemplate(m) if m.starts_with("line 2:") && m.contains("{qestion}")), "{err}");
+        assert!(
+            matches!(&err, PluginError::BadTemplate(m) if m.starts_with("line 2:") && m.contains("{qestion}")),
+            "{err}"
+        );
         let err = fill_template("{?feedback} open", &sample()).unwrap_err();
         assert!(err.to_string().contains("never closed"), "{err}");
         let err = fill_template("{?feedback}{/penalty}", &sample()).unwrap_err();
-        assert!(err.to_string().contains("closes section `feedback`"), "{err}");
+        assert!(
+            err.to_string().contains("closes section `feedback`"),
+            "{err}"
+        );
         assert!(fill_template("a } b", &sample()).is_err());
         assert!(fill_template("a { b", &sample()).is_err());
     }

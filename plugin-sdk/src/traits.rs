@@ -35,7 +35,10 @@ pub trait Injector {
     /// A deterministic edit without an LLM. Default: refuses.
     fn rule_edit(sample: &Sample, seed: u64) -> Result<Edit, PluginError> {
         let _ = (sample, seed);
-        Err(PluginError::Refused(format!("{} has no rule-based edit", Self::info().id)))
+        Err(PluginError::Refused(format!(
+            "{} has no rule-based edit",
+            Self::info().id
+        )))
     }
 }
 

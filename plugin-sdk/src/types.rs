@@ -29,8 +29,17 @@ pub struct Sample {
 
 impl Sample {
     /// A sample with only id, question and answer set.
-    pub fn new(id: impl Into<String>, question: impl Into<String>, answer: impl Into<String>) -> Self {
-        Sample { id: id.into(), question: question.into(), answer: answer.into(), ..Sample::default() }
+    pub fn new(
+        id: impl Into<String>,
+        question: impl Into<String>,
+        answer: impl Into<String>,
+    ) -> Self {
+        Sample {
+            id: id.into(),
+            question: question.into(),
+            answer: answer.into(),
+            ..Sample::default()
+        }
     }
 
     /// Sets the category hint.
@@ -59,7 +68,11 @@ impl Sample {
 
     /// The last value given for `key`.
     pub fn param(&self, key: &str) -> Option<&str> {
-        self.params.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// `key` parsed as a number; `default` when absent, an `InvalidInput` error when unparsable.
@@ -74,7 +87,9 @@ impl Sample {
 
     /// Whether `candidate` is banned by the penalty list (case-insensitive).
     pub fn is_penalised(&self, candidate: &str) -> bool {
-        self.penalty.iter().any(|p| p.trim().eq_ignore_ascii_case(candidate.trim()))
+        self.penalty
+            .iter()
+            .any(|p| p.trim().eq_ignore_ascii_case(candidate.trim()))
     }
 }
 
@@ -96,7 +111,11 @@ pub struct PluginInfo {
 impl PluginInfo {
     /// Identity; use `env!("CARGO_PKG_VERSION")` for the version.
     pub fn new(id: impl Into<String>, version: impl Into<String>) -> Self {
-        PluginInfo { id: id.into(), version: version.into(), ..PluginInfo::default() }
+        PluginInfo {
+            id: id.into(),
+            version: version.into(),
+            ..PluginInfo::default()
+        }
     }
 
     /// Sets the targeted categories.
@@ -132,7 +151,10 @@ pub struct Edit {
 impl Edit {
     /// An edit with only the rejected text.
     pub fn new(rejected: impl Into<String>) -> Self {
-        Edit { rejected: rejected.into(), ..Edit::default() }
+        Edit {
+            rejected: rejected.into(),
+            ..Edit::default()
+        }
     }
 
     /// Sets the note.
@@ -163,7 +185,11 @@ pub struct Verdict {
 impl Verdict {
     /// A passing verdict with score 1.
     pub fn pass() -> Self {
-        Verdict { pass: true, score: 1.0, ..Verdict::default() }
+        Verdict {
+            pass: true,
+            score: 1.0,
+            ..Verdict::default()
+        }
     }
 
     /// Records a measurement.
@@ -181,7 +207,11 @@ impl Verdict {
 
     /// Sets the score, clamped to [0, 1].
     pub fn score(mut self, score: f32) -> Self {
-        self.score = if score.is_nan() { 0.0 } else { score.clamp(0.0, 1.0) };
+        self.score = if score.is_nan() {
+            0.0
+        } else {
+            score.clamp(0.0, 1.0)
+        };
         self
     }
 }
@@ -244,12 +274,16 @@ mod tests {
 
     #[test]
     fn last_param_wins_and_numbers_parse() {
-        let s = Sample::new("a", "q", "x").with_param("k", "1").with_param("k", "2.5");
+        let s = Sample::new("a", "q", "x")
+            .with_param("k", "1")
+            .with_param("k", "2.5");
         assert_eq!(s.param("k"), Some("2.5"));
         assert_eq!(s.param_f64("k", 0.0).unwrap(), 2.5);
         assert_eq!(s.param_f64("missing", 7.0).unwrap(), 7.0);
         let bad = Sample::new("a", "q", "x").with_param("k", "lots");
-        assert!(matches!(bad.param_f64("k", 0.0), Err(PluginError::InvalidInput(m)) if m.contains("`k`")));
+        assert!(
+            matches!(bad.param_f64("k", 0.0), Err(PluginError::InvalidInput(m)) if m.contains("`k`"))
+        );
     }
 
     #[test]

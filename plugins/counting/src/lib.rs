@@ -5,7 +5,9 @@
 //! Params: `max-delta` (default 2): the largest change from the true count.
 
 use vapr_plugin_sdk::prelude::*;
-use vapr_plugin_sdk::text::{SeededRng, Token, TokenKind, match_case, number_to_words, parse_number, tokenize};
+use vapr_plugin_sdk::text::{
+    SeededRng, Token, TokenKind, match_case, number_to_words, parse_number, tokenize,
+};
 
 pub struct Counting;
 
@@ -20,7 +22,10 @@ impl Injector for Counting {
         PluginInfo::new("counting", env!("CARGO_PKG_VERSION"))
             .categories(&["counting"])
             .description("Changes a count to a different plausible count, keeping the sentence.")
-            .extra("param.max-delta", "largest change from the true count (default 2)")
+            .extra(
+                "param.max-delta",
+                "largest change from the true count (default 2)",
+            )
     }
 
     fn fit(sample: &Sample) -> f32 {
@@ -32,7 +37,11 @@ impl Injector for Counting {
         if !counts(&sample.answer).is_empty() {
             score += 0.3;
         }
-        if sample.category.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("counting")) {
+        if sample
+            .category
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("counting"))
+        {
             score += 0.1;
         }
         score
@@ -46,27 +55,41 @@ impl Injector for Counting {
             return Err(PluginError::BadReply("the reply contains no count".into()));
         }
         if before == after {
-            return Err(PluginError::BadReply(format!("the reply keeps the same count ({before:?})")));
+            return Err(PluginError::BadReply(format!(
+                "the reply keeps the same count ({before:?})"
+            )));
         }
-        Ok(edit.extra("counts-before", join(&before)).extra("counts-after", join(&after)))
+        Ok(edit
+            .extra("counts-before", join(&before))
+            .extra("counts-after", join(&after)))
     }
 
     fn rule_edit(sample: &Sample, seed: u64) -> Result<Edit, PluginError> {
         let max_delta = sample.param_f64("max-delta", 2.0)?.max(1.0) as u64;
         let found = counts(&sample.answer);
-        let target = found.first().ok_or_else(|| PluginError::Refused("the answer contains no count".into()))?;
+        let target = found
+            .first()
+            .ok_or_else(|| PluginError::Refused("the answer contains no count".into()))?;
         let n = target.value;
         let mut options: Vec<u64> = (n.saturating_sub(max_delta)..=n + max_delta)
             // Never `1` from a plural (would need singular agreement everywhere) nor `0`.
             .filter(|&m| m != n && m != 0 && (m != 1 || n == 1 || n == 0))
-            .filter(|&m| !sample.is_penalised(&m.to_string()) && !sample.is_penalised(&number_to_words(m)))
+            .filter(|&m| {
+                !sample.is_penalised(&m.to_string()) && !sample.is_penalised(&number_to_words(m))
+            })
             .collect();
         if options.is_empty() {
-            return Err(PluginError::Refused(format!("every alternative to {n} is banned by the penalty list")));
+            return Err(PluginError::Refused(format!(
+                "every alternative to {n} is banned by the penalty list"
+            )));
         }
         SeededRng::new(seed).shuffle(&mut options);
         let m = options[0];
-        let written = if target.digits { m.to_string() } else { match_case(target.text, &number_to_words(m)) };
+        let written = if target.digits {
+            m.to_string()
+        } else {
+            match_case(target.text, &number_to_words(m))
+        };
         let mut out = String::with_capacity(sample.answer.len() + 8);
         out.push_str(&sample.answer[..target.start]);
         out.push_str(&written);
@@ -75,7 +98,11 @@ impl Injector for Counting {
             out = pluralise_after(&out, target.start + written.len());
             out = verb_to_plural(&out, target.start);
         }
-        log::log(Level::Debug, "changed count", &[("from", &n.to_string()), ("to", &m.to_string())]);
+        log::log(
+            Level::Debug,
+            "changed count",
+            &[("from", &n.to_string()), ("to", &m.to_string())],
+        );
         Ok(Edit::new(out)
             .note(format!("{} -> {}", target.text, written))
             .extra("original", n.to_string())
@@ -109,13 +136,22 @@ fn counts(answer: &str) -> Vec<Count<'_>> {
         if t.kind == TokenKind::Word && value == 1 && is_pronoun_one(&tokens, i) {
             continue;
         }
-        out.push(Count { text: t.text, value, digits: t.kind == TokenKind::Number, start: t.start, end: t.end });
+        out.push(Count {
+            text: t.text,
+            value,
+            digits: t.kind == TokenKind::Number,
+            start: t.start,
+            end: t.end,
+        });
     }
     out
 }
 
 fn is_pronoun_one(tokens: &[Token<'_>], i: usize) -> bool {
-    i > 0 && PRONOUN_BEFORE.iter().any(|w| tokens[i - 1].text.eq_ignore_ascii_case(w))
+    i > 0
+        && PRONOUN_BEFORE
+            .iter()
+            .any(|w| tokens[i - 1].text.eq_ignore_ascii_case(w))
 }
 
 /// Pluralises the first word after byte `from` (`cat` -> `cats`, `box` -> `boxes`).
@@ -132,8 +168,18 @@ fn pluralise_after(text: &str, from: usize) -> String {
         "woman" => match_case(word, "women"),
         "child" => match_case(word, "children"),
         "mouse" => match_case(word, "mice"),
-        _ if lower.ends_with('s') || lower.ends_with('x') || lower.ends_with("ch") || lower.ends_with("sh") => format!("{word}es"),
-        _ if lower.ends_with('y') && !lower.ends_with("ay") && !lower.ends_with("ey") && !lower.ends_with("oy") => {
+        _ if lower.ends_with('s')
+            || lower.ends_with('x')
+            || lower.ends_with("ch")
+            || lower.ends_with("sh") =>
+        {
+            format!("{word}es")
+        }
+        _ if lower.ends_with('y')
+            && !lower.ends_with("ay")
+            && !lower.ends_with("ey")
+            && !lower.ends_with("oy") =>
+        {
             format!("{}ies", &word[..word.len() - 1])
         }
         _ => format!("{word}s"),
@@ -150,15 +196,28 @@ fn verb_to_plural(text: &str, before: usize) -> String {
         .find(|t| t.text.eq_ignore_ascii_case("is") || t.text.eq_ignore_ascii_case("was"));
     match verb {
         Some(v) => {
-            let plural = if v.text.eq_ignore_ascii_case("is") { "are" } else { "were" };
-            format!("{}{}{}", &text[..v.start], match_case(v.text, plural), &text[v.end..])
+            let plural = if v.text.eq_ignore_ascii_case("is") {
+                "are"
+            } else {
+                "were"
+            };
+            format!(
+                "{}{}{}",
+                &text[..v.start],
+                match_case(v.text, plural),
+                &text[v.end..]
+            )
         }
         None => text.to_string(),
     }
 }
 
 fn join(values: &[u64]) -> String {
-    values.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+    values
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]
@@ -176,10 +235,18 @@ mod tests {
         let words: Vec<&str> = e.rejected.split(' ').collect();
         assert_eq!(words.len(), 7);
         assert_eq!(words[0..2], ["There", "are"]);
-        assert!(["two", "four", "five"].contains(&words[2]), "{}", e.rejected);
+        assert!(
+            ["two", "four", "five"].contains(&words[2]),
+            "{}",
+            e.rejected
+        );
         assert_eq!(words[3..], ["cats", "on", "the", "sofa."]);
         let d = Counting::rule_edit(&sample("3 cats."), 7).unwrap();
-        assert!(["2 cats.", "4 cats.", "5 cats."].contains(&d.rejected.as_str()), "{}", d.rejected);
+        assert!(
+            ["2 cats.", "4 cats.", "5 cats."].contains(&d.rejected.as_str()),
+            "{}",
+            d.rejected
+        );
     }
 
     #[test]
@@ -187,10 +254,13 @@ mod tests {
         let s = sample("Five.");
         let a = Counting::rule_edit(&s, 1).unwrap().rejected;
         assert_eq!(a, Counting::rule_edit(&s, 1).unwrap().rejected);
-        let all: std::collections::BTreeSet<String> =
-            (0..20).map(|seed| Counting::rule_edit(&s, seed).unwrap().rejected).collect();
-        let expected: std::collections::BTreeSet<String> =
-            ["Three.", "Four.", "Six.", "Seven."].iter().map(|s| s.to_string()).collect();
+        let all: std::collections::BTreeSet<String> = (0..20)
+            .map(|seed| Counting::rule_edit(&s, seed).unwrap().rejected)
+            .collect();
+        let expected: std::collections::BTreeSet<String> = ["Three.", "Four.", "Six.", "Seven."]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(all, expected);
     }
 
@@ -203,24 +273,43 @@ mod tests {
 
     #[test]
     fn penalty_and_params_are_respected() {
-        let s = sample("2").with_penalty("1").with_penalty("3").with_penalty("four").with_param("max-delta", "2");
+        let s = sample("2")
+            .with_penalty("1")
+            .with_penalty("3")
+            .with_penalty("four")
+            .with_param("max-delta", "2");
         // 0 and 1 are never offered from a plural; 3 and 4 are banned.
-        assert!(matches!(Counting::rule_edit(&s, 0), Err(PluginError::Refused(_))));
+        assert!(matches!(
+            Counting::rule_edit(&s, 0),
+            Err(PluginError::Refused(_))
+        ));
         let bad = sample("2").with_param("max-delta", "many");
-        assert!(matches!(Counting::rule_edit(&bad, 0), Err(PluginError::InvalidInput(_))));
+        assert!(matches!(
+            Counting::rule_edit(&bad, 0),
+            Err(PluginError::InvalidInput(_))
+        ));
     }
 
     #[test]
     fn refuses_answers_without_a_count() {
         let e = Counting::rule_edit(&sample("The one on the left is red."), 0).unwrap_err();
-        assert_eq!(e, PluginError::Refused("the answer contains no count".into()));
+        assert_eq!(
+            e,
+            PluginError::Refused("the answer contains no count".into())
+        );
     }
 
     #[test]
     fn parse_reply_requires_a_changed_count() {
         let s = sample("There are three cats.");
-        assert!(matches!(Counting::parse_reply("There are three dogs.", &s), Err(PluginError::BadReply(_))));
-        assert!(matches!(Counting::parse_reply("Some cats.", &s), Err(PluginError::BadReply(_))));
+        assert!(matches!(
+            Counting::parse_reply("There are three dogs.", &s),
+            Err(PluginError::BadReply(_))
+        ));
+        assert!(matches!(
+            Counting::parse_reply("Some cats.", &s),
+            Err(PluginError::BadReply(_))
+        ));
         let ok = Counting::parse_reply("Answer: There are 4 cats.", &s).unwrap();
         assert_eq!(ok.rejected, "There are 4 cats.");
     }

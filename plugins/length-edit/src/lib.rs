@@ -37,11 +37,25 @@ impl Limits {
 impl Validator for LengthEdit {
     fn info() -> PluginInfo {
         PluginInfo::new("length-edit", env!("CARGO_PKG_VERSION"))
-            .description("Fails pairs whose token-length gap or word-level edit distance is out of bounds.")
-            .extra("param.max-length-gap", "largest token-count gap (default 3)")
-            .extra("param.min-edit-distance", "smallest word edit distance (default 1)")
-            .extra("param.max-edit-distance", "largest word edit distance (default 6)")
-            .extra("param.max-edit-ratio", "largest edit distance / chosen tokens (default 0.5)")
+            .description(
+                "Fails pairs whose token-length gap or word-level edit distance is out of bounds.",
+            )
+            .extra(
+                "param.max-length-gap",
+                "largest token-count gap (default 3)",
+            )
+            .extra(
+                "param.min-edit-distance",
+                "smallest word edit distance (default 1)",
+            )
+            .extra(
+                "param.max-edit-distance",
+                "largest word edit distance (default 6)",
+            )
+            .extra(
+                "param.max-edit-ratio",
+                "largest edit distance / chosen tokens (default 0.5)",
+            )
     }
 
     fn validate(sample: &Sample, chosen: &str, rejected: &str) -> Verdict {
@@ -60,25 +74,41 @@ impl Validator for LengthEdit {
             .metric("edit-distance", dist)
             .metric("edit-ratio", ratio);
         if gap > limits.max_length_gap {
-            v = v.fail(format!("length gap of {gap} tokens exceeds max-length-gap {}", limits.max_length_gap));
+            v = v.fail(format!(
+                "length gap of {gap} tokens exceeds max-length-gap {}",
+                limits.max_length_gap
+            ));
         }
         if dist < limits.min_edit_distance {
             v = v.fail(if dist == 0.0 {
                 "the rejected answer is identical to the chosen one (word level)".to_string()
             } else {
-                format!("edit distance {dist} is below min-edit-distance {}", limits.min_edit_distance)
+                format!(
+                    "edit distance {dist} is below min-edit-distance {}",
+                    limits.min_edit_distance
+                )
             });
         }
         if dist > limits.max_edit_distance {
-            v = v.fail(format!("word edit distance {dist} exceeds max-edit-distance {}", limits.max_edit_distance));
+            v = v.fail(format!(
+                "word edit distance {dist} exceeds max-edit-distance {}",
+                limits.max_edit_distance
+            ));
         }
         if ratio > limits.max_edit_ratio && dist > limits.min_edit_distance {
-            v = v.fail(format!("edit ratio {ratio:.2} exceeds max-edit-ratio {}", limits.max_edit_ratio));
+            v = v.fail(format!(
+                "edit ratio {ratio:.2} exceeds max-edit-ratio {}",
+                limits.max_edit_ratio
+            ));
         }
         // Score: 1 for a one-token swap with no length change, falling towards 0 at the limits.
         let gap_part = 1.0 - (gap / (limits.max_length_gap + 1.0)).min(1.0);
         let dist_part = 1.0 - ((dist - 1.0).max(0.0) / limits.max_edit_distance.max(1.0)).min(1.0);
-        let score = if dist == 0.0 { 0.0 } else { 0.5 * gap_part + 0.5 * dist_part };
+        let score = if dist == 0.0 {
+            0.0
+        } else {
+            0.5 * gap_part + 0.5 * dist_part
+        };
         v.score(score as f32)
     }
 }
@@ -120,22 +150,51 @@ mod tests {
     #[test]
     fn long_rewrite_fails_on_gap_and_distance() {
         let s = sample();
-        let v = LengthEdit::validate(&s, &s.answer, "I think there might be around five or six small cats sitting on the big old sofa today.");
+        let v = LengthEdit::validate(
+            &s,
+            &s.answer,
+            "I think there might be around five or six small cats sitting on the big old sofa today.",
+        );
         assert!(!v.pass);
-        assert!(v.reasons.iter().any(|r| r.contains("length gap of 11 tokens")), "{:?}", v.reasons);
-        assert!(v.reasons.iter().any(|r| r.contains("max-edit-distance")), "{:?}", v.reasons);
+        assert!(
+            v.reasons
+                .iter()
+                .any(|r| r.contains("length gap of 11 tokens")),
+            "{:?}",
+            v.reasons
+        );
+        assert!(
+            v.reasons.iter().any(|r| r.contains("max-edit-distance")),
+            "{:?}",
+            v.reasons
+        );
     }
 
     #[test]
     fn thresholds_come_from_params() {
-        let s = sample().with_param("max-length-gap", "20").with_param("max-edit-distance", "30").with_param("max-edit-ratio", "5");
-        let v = LengthEdit::validate(&s, &s.answer, "I think there might be around five or six small cats sitting on the big old sofa today.");
+        let s = sample()
+            .with_param("max-length-gap", "20")
+            .with_param("max-edit-distance", "30")
+            .with_param("max-edit-ratio", "5");
+        let v = LengthEdit::validate(
+            &s,
+            &s.answer,
+            "I think there might be around five or six small cats sitting on the big old sofa today.",
+        );
         assert!(v.pass, "{:?}", v.reasons);
         let strict = sample().with_param("max-length-gap", "0");
-        let v = LengthEdit::validate(&strict, &strict.answer, "There are five cats on the old sofa.");
+        let v = LengthEdit::validate(
+            &strict,
+            &strict.answer,
+            "There are five cats on the old sofa.",
+        );
         assert!(!v.pass);
         let bad = sample().with_param("max-length-gap", "wide");
         let v = LengthEdit::validate(&bad, &bad.answer, "There are five cats on the sofa.");
-        assert!(!v.pass && v.reasons[0].contains("max-length-gap"), "{:?}", v.reasons);
+        assert!(
+            !v.pass && v.reasons[0].contains("max-length-gap"),
+            "{:?}",
+            v.reasons
+        );
     }
 }
