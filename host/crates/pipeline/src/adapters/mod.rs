@@ -2,5 +2,7 @@
 //! `vapr-plugin` for injectors, validators and prompt templates.
 
 mod editor;
+mod plugins;
 
 pub use editor::OpenAiEditor;
+pub use plugins::PluginRooms;
