@@ -326,4 +326,18 @@ dir = "runs/x"
             .to_string();
         assert!(err.contains("loss_weights"), "{err}");
     }
+
+    #[test]
+    fn the_example_configs_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../configs/train");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                TrainConfig::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+                n += 1;
+            }
+        }
+        assert!(n >= 2);
+    }
 }
