@@ -262,13 +262,51 @@ pub fn write_safetensors(
     std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path, e))
 }
 
-/// Row-major transpose of a `[rows, cols]` matrix.
+/// Row-major transpose of a `[rows, cols]` matrix, in cache-sized tiles (checkpoints are
+/// transposed on load and save: a 7B model is ~7·10⁹ elements).
 pub fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    const TILE: usize = 64;
     let mut out = vec![0f32; values.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = values[r * cols + c];
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    out[c * rows + r] = values[r * cols + c];
+                }
+            }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_transpose_of_a_non_square_matrix_crossing_tiles() {
+        let (r, c) = (70, 130);
+        let m: Vec<f32> = (0..r * c).map(|i| i as f32).collect();
+        let t = transpose(&m, r, c);
+        for i in 0..r {
+            for j in 0..c {
+                assert_eq!(t[j * r + i], m[i * c + j]);
+            }
+        }
+        assert_eq!(transpose(&t, c, r), m);
+    }
+
+    #[test]
+    fn test_bf16_and_f16_decode_round_trip_through_save_encoding() {
+        let v = [1.0f32, -2.5, 0.15625];
+        for (d, name) in [
+            (SaveDtype::BF16, "BF16"),
+            (SaveDtype::F16, "F16"),
+            (SaveDtype::F32, "F32"),
+        ] {
+            let (_, bytes) = d.encode(&v);
+            assert_eq!(decode_f32(&bytes, name).unwrap(), v.to_vec(), "{name}");
+        }
+        assert!(decode_f32(&[0, 0], "I8").is_none());
+    }
 }

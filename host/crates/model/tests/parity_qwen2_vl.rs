@@ -378,7 +378,7 @@ fn test_fresh_lora_keeps_logprobs_and_exports_peft_names() {
     };
     let before = lm
         .model
-        .completion_stats(&[seq.clone()], None)
+        .completion_stats(std::slice::from_ref(&seq), None)
         .unwrap()
         .logps
         .into_data()
@@ -417,7 +417,7 @@ fn test_fresh_lora_keeps_logprobs_and_exports_peft_names() {
 fn test_image_token_count_mismatch_is_reported() {
     let lm = load::<B>("nested");
     let img = image("nested", "a.png");
-    let mut prompt = lm.prompt_ids("Hi", &[img.clone()]).unwrap();
+    let mut prompt = lm.prompt_ids("Hi", std::slice::from_ref(&img)).unwrap();
     let pos = prompt
         .iter()
         .position(|&t| t == lm.config.image_token_id)

@@ -93,6 +93,7 @@ impl RopeTable {
 /// M-RoPE table for the text decoder: `positions[axis][row]` for the temporal, height and width
 /// axes (`[3, B·S]` flattened), `mrope_section` chunks of the `head_dim/2` frequencies, chunk `i`
 /// taken from axis `i % 3` (chunked, not interleaved). With equal axes this is plain RoPE.
+#[allow(clippy::needless_range_loop)] // rows index three parallel position vectors
 pub fn mrope_table(
     positions: &[Vec<i64>; 3],
     inv_freq: &[f32],
@@ -107,8 +108,8 @@ pub fn mrope_table(
     axis_of.resize(half, 0);
     let mut angles = Vec::with_capacity(rows * half);
     for r in 0..rows {
-        for (j, f) in inv_freq.iter().enumerate() {
-            angles.push(positions[axis_of[j]][r] as f32 * f);
+        for (f, &axis) in inv_freq.iter().zip(&axis_of) {
+            angles.push(positions[axis][r] as f32 * f);
         }
     }
     RopeTable::from_half_angles(rows, half, &angles)
@@ -127,6 +128,7 @@ pub fn vision_table(ids: &[(i64, i64)], inv_freq: &[f32]) -> RopeTable {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_range_loop)]
 mod tests {
     use super::*;
     use burn::backend::NdArray;

@@ -296,14 +296,17 @@ fn resolve(raw: RawConfig, path: &Path) -> Result<Qwen2VlConfig> {
             .clone()
             .unwrap_or_else(|| vec![16, 24, 24]),
     };
-    if hidden_size % num_attention_heads != 0 {
+    if !hidden_size.is_multiple_of(num_attention_heads) {
         return Err(field_err(
             path,
             &format!("{prefix}num_attention_heads"),
             &format!("{num_attention_heads} does not divide hidden_size {hidden_size}"),
         ));
     }
-    if text.num_attention_heads % text.num_key_value_heads != 0 {
+    if !text
+        .num_attention_heads
+        .is_multiple_of(text.num_key_value_heads)
+    {
         return Err(field_err(
             path,
             &format!("{prefix}num_key_value_heads"),
@@ -367,7 +370,7 @@ fn resolve(raw: RawConfig, path: &Path) -> Result<Qwen2VlConfig> {
             ),
         ));
     }
-    if vision.embed_dim % vision.num_heads != 0 || vision.head_dim() % 4 != 0 {
+    if !vision.embed_dim.is_multiple_of(vision.num_heads) || !vision.head_dim().is_multiple_of(4) {
         return Err(field_err(
             path,
             "vision_config.num_heads",

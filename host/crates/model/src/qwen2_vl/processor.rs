@@ -75,7 +75,10 @@ impl ProcessedImage {
     }
 }
 
+// OpenAI CLIP statistics, digits as in transformers' `OPENAI_CLIP_MEAN`/`_STD`.
+#[allow(clippy::excessive_precision)]
 const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
+#[allow(clippy::excessive_precision)]
 const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_11];
 
 impl Default for ImageProcessor {
