@@ -99,6 +99,11 @@ impl Stage3<'_> {
                     text,
                     plugin_version,
                 } => (text, plugin_version),
+                // A rule-mode refusal is about the sample (nothing to edit), not the seed:
+                // another try would refuse again.
+                Edit::Refused { reason } if matches!(self.mode, EditMode::Rule) => {
+                    return Err(fail("refused", reason));
+                }
                 Edit::Refused { reason } => {
                     sample.feedback = Some(format!("the previous edit was refused: {reason}"));
                     last = Some(fail("refused", reason));
@@ -302,7 +307,36 @@ mod tests {
         assert_eq!(err.attempts, 2);
         let err = block_on(stage.run(sample("REFUSE dogs.", Category::Counting), "counting", 1))
             .unwrap_err();
-        assert_eq!((err.reason.as_str(), err.attempts), ("refused", 2));
+        // Rule mode does not retry a refusal: the sample has nothing to edit.
+        assert_eq!((err.reason.as_str(), err.attempts), ("refused", 1));
+    }
+
+    #[test]
+    fn model_mode_retries_an_identical_reply_with_a_fresh_draw() {
+        let plugins = FakePlugins::standard();
+        // The fake editor only swaps dogs for cats: no dogs, identical reply, refused.
+        let editor = FakeEditor::default();
+        let settings = EditSettings {
+            max_retries: 2,
+            ..Default::default()
+        };
+        let stage = Stage3 {
+            injectors: &plugins,
+            validators: &plugins,
+            templates: &FakeTemplates,
+            mode: EditMode::Model(&editor),
+            settings: &settings,
+        };
+        let err = block_on(stage.run(sample("Three birds.", Category::Counting), "counting", 1))
+            .unwrap_err();
+        assert_eq!((err.reason.as_str(), err.attempts), ("refused", 3));
+        assert!(err.detail.contains("identical"), "{}", err.detail);
+        assert_eq!(editor.prompts().len(), 3);
+        assert!(
+            editor.prompts()[1].contains("FEEDBACK: the previous edit was refused"),
+            "{:?}",
+            editor.prompts()
+        );
     }
 
     #[test]
