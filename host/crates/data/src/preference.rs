@@ -356,6 +356,47 @@ mod tests {
     }
 
     #[test]
+    fn generic_pairs_read_rlaif_v_style_parquet_without_decoding_images() {
+        use std::sync::Arc;
+
+        use arrow::array::{ArrayRef, BinaryArray, StringArray, StructArray};
+        use arrow::datatypes::{DataType, Field, Fields};
+        use arrow::record_batch::RecordBatch;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rlaif.parquet");
+        let fields = Fields::from(vec![Field::new("bytes", DataType::Binary, true), Field::new("path", DataType::Utf8, true)]);
+        let image = StructArray::new(
+            fields,
+            vec![
+                Arc::new(BinaryArray::from(vec![&b"junk"[..], &b"junk"[..]])) as ArrayRef,
+                Arc::new(StringArray::from(vec!["a.jpg", "b.jpg"])),
+            ],
+            None,
+        );
+        let batch = RecordBatch::try_from_iter(vec![
+            ("image", Arc::new(image) as ArrayRef),
+            ("question", Arc::new(StringArray::from(vec!["Q1?", "Q2?"])) as ArrayRef),
+            ("chosen", Arc::new(StringArray::from(vec![Some("c1"), None])) as ArrayRef),
+            ("rejected", Arc::new(StringArray::from(vec!["r1", "r2"])) as ArrayRef),
+        ])
+        .unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let mut pairs = Vec::new();
+        let report = for_each_pair(&[path], false, |p| {
+            pairs.push(p);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(pairs.len(), 1);
+        assert_eq!((pairs[0].prompt.as_deref(), pairs[0].chosen.as_str()), (Some("Q1?"), "c1"));
+        assert_eq!(report.skipped[&SkipReason::MissingField], 1);
+        assert!(report.issues[0].location.ends_with("rlaif.parquet row 1"), "{:?}", report.issues);
+    }
+
+    #[test]
     fn generic_pairs_read_plain_and_message_layouts() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("other.json");
