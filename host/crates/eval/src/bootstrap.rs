@@ -27,32 +27,74 @@ pub struct Interval {
     pub significant: bool,
 }
 
+/// Resamples per RNG block: block k draws from ChaCha8 stream k of the seed, so the result
+/// does not depend on how many threads share the work.
+const BLOCK: usize = 256;
+
 /// Resamples `strata` (the number of units in each) `resamples` times and calls `stat` with
 /// the drawn unit indices per stratum; `stat` returns one value per tracked statistic (the
-/// differences A − B). Returns, per statistic, the resampled values.
-pub fn resample(
+/// differences A − B). Returns, per statistic, the resampled values. Blocks of resamples run
+/// on all available cores; the draws are the same for any number of threads.
+pub fn resample<F>(strata: &[usize], resamples: usize, seed: u64, stat: F) -> Vec<Vec<f64>>
+where
+    F: Fn(&[Vec<usize>]) -> Vec<f64> + Sync,
+{
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    resample_on(threads, strata, resamples, seed, stat)
+}
+
+fn resample_on<F>(
+    threads: usize,
     strata: &[usize],
     resamples: usize,
     seed: u64,
-    mut stat: impl FnMut(&[Vec<usize>]) -> Vec<f64>,
-) -> Vec<Vec<f64>> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut idx: Vec<Vec<usize>> = strata.iter().map(|&n| vec![0; n]).collect();
-    let mut out: Vec<Vec<f64>> = Vec::new();
-    for b in 0..resamples {
-        for (draw, &n) in idx.iter_mut().zip(strata) {
-            for slot in draw.iter_mut() {
-                *slot = rng.random_range(0..n);
+    stat: F,
+) -> Vec<Vec<f64>>
+where
+    F: Fn(&[Vec<usize>]) -> Vec<f64> + Sync,
+{
+    let blocks = resamples.div_ceil(BLOCK);
+    let threads = threads.clamp(1, blocks.max(1));
+    let run_block = |k: usize| -> Vec<Vec<f64>> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(k as u64);
+        let mut idx: Vec<Vec<usize>> = strata.iter().map(|&n| vec![0; n]).collect();
+        (0..BLOCK.min(resamples - k * BLOCK))
+            .map(|_| {
+                for (draw, &n) in idx.iter_mut().zip(strata) {
+                    for slot in draw.iter_mut() {
+                        *slot = rng.random_range(0..n);
+                    }
+                }
+                stat(&idx)
+            })
+            .collect()
+    };
+    let mut per_block: Vec<Vec<Vec<f64>>> = vec![Vec::new(); blocks];
+    std::thread::scope(|scope| {
+        let run_block = &run_block;
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..blocks)
+                        .step_by(threads)
+                        .map(|k| (k, run_block(k)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for w in workers {
+            for (k, rows) in w.join().expect("bootstrap worker panicked") {
+                per_block[k] = rows;
             }
         }
-        let values = stat(&idx);
-        if b == 0 {
-            out = values
-                .iter()
-                .map(|_| Vec::with_capacity(resamples))
-                .collect();
+    });
+    let mut out: Vec<Vec<f64>> = Vec::new();
+    for row in per_block.into_iter().flatten() {
+        if out.is_empty() {
+            out = row.iter().map(|_| Vec::with_capacity(resamples)).collect();
         }
-        for (column, v) in out.iter_mut().zip(values) {
+        for (column, v) in out.iter_mut().zip(row) {
             column.push(v);
         }
     }
@@ -137,6 +179,14 @@ mod tests {
         let draws = resample(&strata, 2000, 11, stat).remove(0);
         let iv = interval(0.0, draws);
         assert!(iv.lo < 0.0 && iv.hi > 0.0 && !iv.significant, "{iv:?}");
+    }
+
+    #[test]
+    fn test_draws_do_not_depend_on_thread_count() {
+        let stat = |idx: &[Vec<usize>]| vec![idx[0].iter().sum::<usize>() as f64, idx[1][0] as f64];
+        let one = resample_on(1, &[10, 3], 700, 9, stat);
+        assert_eq!(one, resample_on(3, &[10, 3], 700, 9, stat));
+        assert_eq!(one[0].len(), 700);
     }
 
     #[test]

@@ -66,9 +66,12 @@ pub struct RunInfo {
 pub struct GenerationRecord {
     pub id: String,
     pub bench: Bench,
+    /// Empty for records converted from another harness.
+    #[serde(default)]
     pub protocol: String,
     #[serde(default)]
     pub model: String,
+    #[serde(default)]
     pub prompt: String,
     #[serde(default)]
     pub n_images: usize,

@@ -100,8 +100,13 @@ pub fn write_scores(
         .filter(|p| *p != b.protocol())
         .collect();
     if let Some(p) = old.first() {
+        let made = if p.is_empty() {
+            "without a protocol name (converted from another harness?)".to_string()
+        } else {
+            format!("under protocol {p}")
+        };
         notes.push(format!(
-            "{} generation(s) were made under protocol {p}; re-scored under {}",
+            "{} generation(s) were made {made}; scored under {}",
             old.len(),
             b.protocol()
         ));
