@@ -59,7 +59,7 @@ impl Default for LossConfig {
 impl LossConfig {
     /// Checks the ranges TRL checks.
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.beta > 0.0) {
+        if self.beta.is_nan() || self.beta <= 0.0 {
             return Err(format!("beta must be > 0, got {}", self.beta));
         }
         let robust = self.terms.iter().any(|(t, _)| *t == LossType::Robust);

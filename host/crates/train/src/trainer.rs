@@ -85,7 +85,7 @@ impl TrainSettings {
         if self.epochs == 0 && self.max_steps.is_none() {
             return bad("epochs", "must be at least 1".into());
         }
-        if !(self.learning_rate >= 0.0) {
+        if self.learning_rate.is_nan() || self.learning_rate < 0.0 {
             return bad(
                 "learning_rate",
                 format!("must be >= 0, got {}", self.learning_rate),
@@ -104,12 +104,16 @@ impl TrainSettings {
     }
 }
 
+/// Scores one batch with the reference model: `[chosen, rejected]` per pair.
+pub type ReferenceFn<I> =
+    Box<dyn FnMut(&PairBatch<I>) -> std::result::Result<Vec<[f32; 2]>, BoxError>>;
+
 /// Reference log-probs for DPO.
 pub enum Reference<I> {
     /// Per pair `[chosen, rejected]`, aligned with the training data (the cache, `vapr score`).
     Precomputed(Vec<[f32; 2]>),
     /// Computed per batch, without gradients (a frozen reference model).
-    Online(Box<dyn FnMut(&PairBatch<I>) -> std::result::Result<Vec<[f32; 2]>, BoxError>>),
+    Online(ReferenceFn<I>),
     /// SFT needs none.
     None,
 }
