@@ -164,3 +164,31 @@ fn synth_writes_a_deterministic_dataset_with_all_categories() {
         serde_json::from_str(&std::fs::read_to_string(a.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["eval_yes_rate"], 0.5);
 }
+
+#[test]
+fn stats_of_a_file_without_pairs_is_an_error_naming_the_first_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sft.jsonl");
+    std::fs::write(
+        &path,
+        "{\"id\": \"a\", \"question\": \"Q?\", \"answer\": \"A.\"}\n",
+    )
+    .unwrap();
+    let out = vapr().arg("stats").arg(&path).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no preference pairs")
+            && err.contains("sft.jsonl:1")
+            && err.contains("chosen"),
+        "{err}"
+    );
+}
+
+#[test]
+fn long_help_explains_the_formats() {
+    let out = run_ok(vapr().args(["stats", "--help"]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pct_chosen_longer"));
+    let out = run_ok(vapr().args(["synth", "--help"]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("eval.jsonl"));
+}

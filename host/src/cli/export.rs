@@ -14,16 +14,11 @@ pub enum Format {
     Llamafactory,
 }
 
-/// Convert a vapr preference JSONL file to the layout another trainer reads.
-///
-/// trl: JSONL rows {images: [path], prompt: [{role: user, content: [{type: image},
-/// {type: text, text}]}], chosen/rejected: [{role: assistant, content: [{type: text, text}]}]};
-/// load with `datasets.load_dataset("json", ...)` and cast `images` to `Sequence(Image())`.
-///
-/// llamafactory: {conversations: [{from: human, value: "<image>Q"}], chosen/rejected:
-/// {from: gpt, value}, images: [path]}; a JSON array when OUT ends in .json, else JSONL.
-/// The dataset's entry is added to dataset_info.json beside OUT (other entries are kept).
+const LONG_HELP: &str = "Convert a vapr preference JSONL file to the layout another trainer reads.\n\ntrl: JSONL rows {images: [path], prompt: [{role: user, content: [{type: image},\n{type: text, text}]}], chosen/rejected: [{role: assistant, content: [{type: text, text}]}]};\nload with `datasets.load_dataset(\"json\", ...)` and cast `images` to `Sequence(Image())`.\n\nllamafactory: {conversations: [{from: human, value: \"<image>Q\"}], chosen/rejected:\n{from: gpt, value}, images: [path]}; a JSON array when OUT ends in .json, else JSONL.\nThe dataset's entry is added to dataset_info.json beside OUT (other entries are kept).";
+
+/// Arguments of `vapr export` (the long help is [`LONG_HELP`]).
 #[derive(Debug, Args)]
+#[command(after_long_help = LONG_HELP)]
 pub struct ExportArgs {
     /// Target trainer format.
     #[arg(long, value_enum)]

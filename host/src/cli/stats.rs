@@ -8,20 +8,11 @@ use clap::Args;
 use serde_json::{Map, Value};
 use vapr_report::{BiasAccumulator, LONG_TOKENS};
 
-/// Print the paper's length/style bias table for preference datasets: % of pairs where
-/// the chosen answer is longer / shorter than the rejected one, mean token-length delta in
-/// each direction and mean word-level Levenshtein distance — over all pairs, short pairs
-/// (chosen answer under 100 tokens) and long pairs (100 tokens or more).
-///
-/// Reads our preference JSONL, TRL and LLaMA-Factory exports, or any JSON/JSONL/parquet
-/// file with `chosen` and `rejected` columns (strings, messages or message lists).
-/// Tokens are vapr's word/number/punctuation tokens (tokenizer-independent).
-///
-/// With --json, one file prints one object with the keys pct_chosen_longer,
-/// pct_chosen_shorter, mean_delta_chosen_longer, mean_delta_rejected_longer,
-/// mean_levenshtein (each {all, short, long}; null for an empty bucket) and pairs; several
-/// files print one object mapping each path to its object.
+const LONG_HELP: &str = "Print the paper's length/style bias table for preference datasets: % of pairs where\nthe chosen answer is longer / shorter than the rejected one, mean token-length delta in\neach direction and mean word-level Levenshtein distance — over all pairs, short pairs\n(chosen answer under 100 tokens) and long pairs (100 tokens or more).\n\nReads our preference JSONL, TRL and LLaMA-Factory exports, or any JSON/JSONL/parquet\nfile with `chosen` and `rejected` columns (strings, messages or message lists).\nTokens are vapr's word/number/punctuation tokens (tokenizer-independent).\n\nWith --json, one file prints one object with the keys pct_chosen_longer,\npct_chosen_shorter, mean_delta_chosen_longer, mean_delta_rejected_longer,\nmean_levenshtein (each {all, short, long}; null for an empty bucket) and pairs; several\nfiles print one object mapping each path to its object.";
+
+/// Arguments of `vapr stats` (the long help is [`LONG_HELP`]).
 #[derive(Debug, Args)]
+#[command(after_long_help = LONG_HELP)]
 pub struct StatsArgs {
     /// Preference datasets (files or directories of .json/.jsonl/.parquet).
     #[arg(required = true, value_name = "FILE")]
@@ -43,6 +34,21 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
             ControlFlow::Continue(())
         })
         .with_context(|| format!("reading {}", file.display()))?;
+        if acc.pairs() == 0 {
+            match report.issues.first() {
+                Some(first) => anyhow::bail!(
+                    "no preference pairs in {}: all {} records were skipped (first: {}: {})",
+                    file.display(),
+                    report.skipped_total(),
+                    first.location,
+                    first.detail
+                ),
+                None => anyhow::bail!(
+                    "no preference pairs in {}: it holds no records",
+                    file.display()
+                ),
+            }
+        }
         if report.skipped_total() > 0 {
             tracing::warn!(
                 "{}: skipped {} malformed records",

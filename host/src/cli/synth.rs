@@ -8,15 +8,11 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use vapr_data::synth::{SynthConfig, generate};
 
-/// Render synthetic scenes (anti-aliased circles, squares and triangles in six colours and
-/// two sizes on light backgrounds, on a 3x3 grid) with ground-truth questions for all ten
-/// categories.
-///
-/// Writes DIR/train.json (LLaVA conversation layout, one record per scene and category,
-/// with a `category` field; feed it to `vapr generate --input DIR/train.json`),
-/// DIR/eval.jsonl (held-out binary and short-answer questions with candidate answers),
-/// DIR/manifest.json and DIR/images/*.png. The same seed gives the same bytes.
+const LONG_HELP: &str = "Render synthetic scenes (anti-aliased circles, squares and triangles in six colours and\ntwo sizes on light backgrounds, on a 3x3 grid) with ground-truth questions for all ten\ncategories.\n\nWrites DIR/train.json (LLaVA conversation layout, one record per scene and category,\nwith a `category` field; feed it to `vapr generate --input DIR/train.json`),\nDIR/eval.jsonl (held-out binary and short-answer questions with candidate answers),\nDIR/manifest.json and DIR/images/*.png. The same seed gives the same bytes.";
+
+/// Arguments of `vapr synth` (the long help is [`LONG_HELP`]).
 #[derive(Debug, Args)]
+#[command(after_long_help = LONG_HELP)]
 pub struct SynthArgs {
     /// Output directory (created if missing; existing files are overwritten).
     #[arg(long, value_name = "DIR")]
