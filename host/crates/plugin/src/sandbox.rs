@@ -294,7 +294,12 @@ impl Sandbox {
                 requested,
             };
         }
-        let flooded = output_len >= self.limits.stderr_bytes;
+        // The pipe either fills up exactly (the guest's write then fails and its panic
+        // handler aborts) or traps a write that does not fit.
+        let flooded = output_len >= self.limits.stderr_bytes
+            || err
+                .chain()
+                .any(|c| c.to_string().contains("beyond capacity"));
         match err.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => CallErrorKind::Timeout(self.limits.deadline),
             Some(Trap::StackOverflow) => CallErrorKind::StackOverflow,
