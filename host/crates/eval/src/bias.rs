@@ -206,6 +206,13 @@ fn panel(
                 String::new()
             }
         })
+        .y_label_formatter(&|v| {
+            if y_max > 1.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.1}")
+            }
+        })
         .y_desc(y_desc)
         .draw()?;
     let colors = [RGBColor(214, 96, 77), RGBColor(67, 147, 195)];
