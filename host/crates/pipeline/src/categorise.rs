@@ -309,4 +309,73 @@ mod tests {
         assert!(out.starts_with("Q: Why?\nA: Because.\nOne of: counting, spatial"));
         assert!(out.ends_with("reasoning"));
     }
+
+    /// Replies with a fixed text; a classifier template is served.
+    struct Scripted(&'static str);
+
+    impl EditorClient for Scripted {
+        fn model(&self) -> String {
+            "judge".into()
+        }
+        fn complete<'a>(
+            &'a self,
+            request: &'a EditorRequest,
+        ) -> crate::ports::BoxFuture<'a, Result<String, crate::ports::PortError>> {
+            assert!(
+                request.user.contains("Q: How many dogs?"),
+                "{}",
+                request.user
+            );
+            Box::pin(async move { Ok(self.0.to_string()) })
+        }
+    }
+
+    struct ClassifyTemplate;
+
+    impl Templates for ClassifyTemplate {
+        fn get(&self, name: &str) -> Option<crate::ports::Template> {
+            (name == CLASSIFY_TEMPLATE).then(|| crate::ports::Template {
+                text: "Q: {question}".into(),
+                sha256: "x".into(),
+            })
+        }
+    }
+
+    fn llm(reply: &'static str, templates: &dyn Templates) -> Categorised {
+        let plugins = FakePlugins::standard();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(categorise_by_llm(
+            &plugins,
+            templates,
+            &Scripted(reply),
+            &sample("How many dogs?", "Three dogs."),
+            &CategoriseSettings {
+                use_llm: true,
+                ..Default::default()
+            },
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn llm_classifier_decides_and_falls_back_to_fit_with_a_reason() {
+        let c = llm("Category: Color", &ClassifyTemplate);
+        assert_eq!(
+            (c.category, c.plugin.as_str(), c.decided_by.as_str()),
+            (Category::Color, "color", "llm:judge")
+        );
+        let c = llm("I cannot tell.", &ClassifyTemplate);
+        assert_eq!(c.category, Category::Counting);
+        assert_eq!(
+            c.decided_by,
+            "fit:counting=0.90 (llm fallback: reply names no category)"
+        );
+        let c = llm("color", &crate::testkit::FakeTemplates);
+        assert_eq!(
+            c.decided_by,
+            "fit:counting=0.90 (llm fallback: no classify template)"
+        );
+    }
 }
