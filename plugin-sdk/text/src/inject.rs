@@ -166,7 +166,12 @@ pub fn describe_edits(original: &str, edits: &[Edit]) -> String {
         .iter()
         .map(|e| {
             let from = original.get(e.start..e.end).unwrap_or("").trim();
-            let to = e.replacement.trim();
+            let to = if e.keep_case {
+                crate::match_case(from, e.replacement.trim())
+            } else {
+                e.replacement.trim().to_string()
+            };
+            let to = to.as_str();
             match (from.is_empty(), to.is_empty()) {
                 (true, _) => format!("+{to}"),
                 (_, true) => format!("-{from}"),
@@ -239,6 +244,6 @@ mod tests {
         );
         let text = "Yes, it is.";
         let edits = [Edit::new(0, 3, "no"), Edit::verbatim(10, 10, " not")];
-        assert_eq!(describe_edits(text, &edits), "Yes -> no; +not");
+        assert_eq!(describe_edits(text, &edits), "Yes -> No; +not");
     }
 }

@@ -130,6 +130,22 @@ fn plural_nouns_stay_plural_and_articles_agree() {
 }
 
 #[test]
+fn dog_breeds_become_other_breeds() {
+    let out = rule(
+        "What kind of dog is in the picture?",
+        "It is a golden retriever.",
+        0,
+    );
+    let entry = lexicon::objects().get("golden retriever").unwrap();
+    let new = out
+        .trim_start_matches("It is ")
+        .trim_start_matches("a ")
+        .trim_start_matches("an ")
+        .trim_end_matches('.');
+    assert!(entry.alts.contains(&new.to_string()), "{out}");
+}
+
+#[test]
 fn all_occurrences_change_together() {
     let a = "A dog sits by the door. The dog looks at two other dogs.";
     let out = rule("What animal is by the door?", a, 0);

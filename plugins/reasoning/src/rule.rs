@@ -19,6 +19,17 @@ const COMPARATIVES: [&str; 12] = [
     "lower", "same",
 ];
 
+/// Hedges: flipping them makes a claim vaguer rather than wrong, so they are flipped only
+/// when an explanation has nothing else to reverse.
+const HEDGES: [&str; 6] = [
+    "likely",
+    "unlikely",
+    "possible",
+    "impossible",
+    "can",
+    "cannot",
+];
+
 /// Answers longer than this (tokens) get two claims flipped instead of one.
 const LONG_ANSWER: usize = 25;
 
@@ -84,7 +95,7 @@ pub fn edit(sample: &Sample, seed: u64) -> Result<Edit, PluginError> {
             }
         }
         rng.shuffle(&mut phrases);
-        phrases.sort_by_key(|(_, sentence)| usize::from(*sentence > 0));
+        phrases.sort_by_key(|(p, sentence)| (HEDGES.contains(p), *sentence > 0));
         for (phrase, _) in phrases {
             if flipped.len() == wanted {
                 break;

@@ -86,6 +86,22 @@ fn free_form_explanations_flip_one_or_two_claims() {
 }
 
 #[test]
+fn hedges_flip_only_when_nothing_else_can() {
+    let a = "The people are likely gathered for an outdoor concert, as there is a stage.";
+    for seed in 0..6 {
+        let out = rule("Why might the people be gathered here?", a, seed);
+        assert!(
+            out.contains("likely gathered") && out.contains("indoor concert"),
+            "{out}"
+        );
+    }
+    assert_eq!(
+        rule("What is in the box?", "It is likely a gift.", 0),
+        "It is unlikely a gift."
+    );
+}
+
+#[test]
 fn a_negated_conclusion_is_affirmed_with_its_yes_no() {
     assert_eq!(
         rule(EXAMPLES[7].0, EXAMPLES[7].1, 0),

@@ -22,6 +22,19 @@ const GROUPS: &[&[&str]] = &[
         "zebra", "lion", "tiger", "deer", "rabbit", "monkey",
     ],
     &[
+        "golden retriever",
+        "labrador",
+        "poodle",
+        "bulldog",
+        "terrier",
+        "beagle",
+        "husky",
+        "german shepherd",
+        "dalmatian",
+        "chihuahua",
+        "corgi",
+    ],
+    &[
         "bird", "duck", "pigeon", "seagull", "swan", "goose", "parrot", "owl", "eagle", "chicken",
     ],
     &[
