@@ -225,3 +225,83 @@ fn test_compare_two_runs_finds_the_real_difference() {
         (0.0, 0.0, 0.0, false)
     );
 }
+
+fn write_scores(dir: &std::path::Path, items: &[vapr_eval::bench::ScoredItem]) {
+    std::fs::create_dir_all(dir).unwrap();
+    vapr_eval::records::write_jsonl(&dir.join("scores.jsonl"), items).unwrap();
+}
+
+fn scored(id: String, correct: bool, info: vapr_eval::ItemInfo) -> vapr_eval::bench::ScoredItem {
+    vapr_eval::bench::ScoredItem {
+        id,
+        gold: "A".into(),
+        pred: Some(if correct { "A" } else { "B" }.into()),
+        extracted: true,
+        correct,
+        info,
+    }
+}
+
+#[test]
+fn test_compare_averages_benchmarks_and_resamples_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    // MMVP, 100 pairs: A gets every pair, B misses one item in each of the first 30 pairs.
+    let mmvp = |miss: usize| -> Vec<_> {
+        (0..200)
+            .map(|i| {
+                let info = vapr_eval::ItemInfo {
+                    group: Some(i as i64 / 2),
+                    slot: Some((i % 2) as u8),
+                    ..Default::default()
+                };
+                scored((i + 1).to_string(), !(i / 2 < miss && i % 2 == 0), info)
+            })
+            .collect()
+    };
+    // MMStar, 600 items: both 50% right, on different items.
+    let mmstar = |offset: usize| -> Vec<_> {
+        (0..600)
+            .map(|i| {
+                let info = vapr_eval::ItemInfo {
+                    category: Some(format!("cat{}", i / 100)),
+                    ..Default::default()
+                };
+                scored(i.to_string(), (i + offset) % 2 == 0, info)
+            })
+            .collect()
+    };
+    write_scores(&a.join("mmvp"), &mmvp(0));
+    write_scores(&b.join("mmvp"), &mmvp(30));
+    write_scores(&a.join("mmstar"), &mmstar(0));
+    write_scores(&b.join("mmstar"), &mmstar(1));
+    let cmp = compare_runs(
+        &a,
+        &b,
+        CompareOptions {
+            resamples: 2000,
+            seed: 1,
+        },
+    )
+    .unwrap();
+    let bench = |name: Bench| cmp.benches.iter().find(|c| c.bench == name).unwrap();
+    assert_eq!(
+        (bench(Bench::Mmvp).units, bench(Bench::Mmvp).items),
+        (100, 200)
+    );
+    assert_eq!(bench(Bench::Mmstar).units, 600);
+    let pair = &bench(Bench::Mmvp).metrics[0];
+    assert_eq!(pair.metric, "pair_accuracy");
+    assert!((pair.diff.delta - 0.3).abs() < 1e-12);
+    assert!(
+        pair.diff.lo < 0.3 && pair.diff.hi > 0.3 && pair.diff.significant,
+        "{pair:?}"
+    );
+    let overall = &bench(Bench::Mmstar).metrics[0];
+    assert_eq!(overall.diff.delta, 0.0);
+    assert!(overall.diff.lo < 0.0 && overall.diff.hi > 0.0 && !overall.diff.significant);
+    // The average of the headline differences: (0.30 + 0) / 2.
+    let avg = cmp.average.unwrap();
+    assert!((avg.diff.delta - 0.15).abs() < 1e-12);
+    assert!(avg.diff.lo < 0.15 && avg.diff.hi > 0.15, "{avg:?}");
+}
