@@ -275,3 +275,38 @@ fn unknown_config_keys_and_missing_cuda_are_clear_errors() {
         assert!(err.contains("built without CUDA support"), "{err}");
     }
 }
+
+#[test]
+fn resume_after_a_crash_repeats_the_uninterrupted_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = write_pairs(dir.path());
+    let cfg = config(dir.path(), &pairs, "");
+    run_ok(vapr().arg("train").arg("--config").arg(&cfg));
+    let run = dir.path().join("run");
+    let full = read_jsonl(&run.join("metrics.jsonl"));
+    // Simulate a crash after step 3 was logged but before it was saved.
+    std::fs::remove_dir_all(run.join("checkpoint-3")).unwrap();
+    std::fs::remove_dir_all(run.join("final")).unwrap();
+    run_ok(
+        vapr()
+            .arg("train")
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--resume"),
+    );
+    let resumed = read_jsonl(&run.join("metrics.jsonl"));
+    assert_eq!(resumed.len(), 3, "step 3 is logged once: {resumed:?}");
+    for key in [
+        "step",
+        "loss",
+        "grad_norm",
+        "learning_rate",
+        "rewards/margins",
+        "logps/chosen",
+        "epoch",
+    ] {
+        assert_eq!(resumed[2][key], full[2][key], "{key}");
+    }
+    assert!(run.join("checkpoint-3/trainer_state.json").is_file());
+    assert!(run.join("final/model.safetensors").is_file());
+}

@@ -22,19 +22,13 @@ pub struct TrainArgs {
     pub config: PathBuf,
     /// Continue exactly from a checkpoint: a `checkpoint-<step>` directory, or an output
     /// directory (its newest complete checkpoint). Without a value: the config's output dir.
-    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
-    pub resume: Option<PathBuf>,
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub resume: Option<Option<PathBuf>>,
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let cfg = TrainConfig::from_file(&args.config)?;
-    let resume = args.resume.map(|p| {
-        if p.as_os_str().is_empty() {
-            cfg.output.dir.clone()
-        } else {
-            p
-        }
-    });
+    let resume = args.resume.map(|p| p.unwrap_or_else(|| cfg.output.dir.clone()));
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(

@@ -180,6 +180,29 @@ impl MetricsLog {
         })
     }
 
+    /// Drops the lines of steps after `step` (a resumed run logs them again), keeping the rest.
+    pub fn truncate_after(path: &Path, step: usize) -> Result<()> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(TrainError::io(path, e)),
+        };
+        let kept: String = text
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v.get("step").and_then(|s| s.as_u64()))
+                    .is_some_and(|s| s as usize <= step)
+            })
+            .flat_map(|l| [l, "\n"])
+            .collect();
+        let tmp = path.with_extension("jsonl.tmp");
+        std::fs::write(&tmp, kept)
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .map_err(|e| TrainError::io(path, e))
+    }
+
     pub fn append(&mut self, m: &StepMetrics) -> Result<()> {
         let mut line = serde_json::to_string(m).expect("metrics serialise");
         line.push('\n');

@@ -151,7 +151,11 @@ pub fn train_from_config<B: AutodiffBackend>(
         step: trainer.position().global_step,
         total_steps: trainer.total_steps(),
     });
-    let mut log = MetricsLog::open(&out.join("metrics.jsonl"))?;
+    let log_path = out.join("metrics.jsonl");
+    if resume.is_some() {
+        MetricsLog::truncate_after(&log_path, trainer.position().global_step)?;
+    }
+    let mut log = MetricsLog::open(&log_path)?;
     let mut last_saved = None;
     while !trainer.is_done() {
         let m = trainer.step()?;
