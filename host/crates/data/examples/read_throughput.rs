@@ -18,7 +18,10 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let json = dir.path().join("llava.json");
     let jsonl = dir.path().join("llava.jsonl");
@@ -42,7 +45,10 @@ fn main() {
     }
     writeln!(a, "]").unwrap();
     drop((a, b));
-    let options = ReadOptions { check_images: ImageCheck::Off, ..ReadOptions::default() };
+    let options = ReadOptions {
+        check_images: ImageCheck::Off,
+        ..ReadOptions::default()
+    };
     for path in [&json, &jsonl] {
         let size = std::fs::metadata(path).unwrap().len() as f64 / 1e6;
         let start = Instant::now();

@@ -365,7 +365,10 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rlaif.parquet");
-        let fields = Fields::from(vec![Field::new("bytes", DataType::Binary, true), Field::new("path", DataType::Utf8, true)]);
+        let fields = Fields::from(vec![
+            Field::new("bytes", DataType::Binary, true),
+            Field::new("path", DataType::Utf8, true),
+        ]);
         let image = StructArray::new(
             fields,
             vec![
@@ -376,12 +379,26 @@ mod tests {
         );
         let batch = RecordBatch::try_from_iter(vec![
             ("image", Arc::new(image) as ArrayRef),
-            ("question", Arc::new(StringArray::from(vec!["Q1?", "Q2?"])) as ArrayRef),
-            ("chosen", Arc::new(StringArray::from(vec![Some("c1"), None])) as ArrayRef),
-            ("rejected", Arc::new(StringArray::from(vec!["r1", "r2"])) as ArrayRef),
+            (
+                "question",
+                Arc::new(StringArray::from(vec!["Q1?", "Q2?"])) as ArrayRef,
+            ),
+            (
+                "chosen",
+                Arc::new(StringArray::from(vec![Some("c1"), None])) as ArrayRef,
+            ),
+            (
+                "rejected",
+                Arc::new(StringArray::from(vec!["r1", "r2"])) as ArrayRef,
+            ),
         ])
         .unwrap();
-        let mut w = parquet::arrow::ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), None).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            File::create(&path).unwrap(),
+            batch.schema(),
+            None,
+        )
+        .unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
         let mut pairs = Vec::new();
@@ -391,9 +408,16 @@ mod tests {
         })
         .unwrap();
         assert_eq!(pairs.len(), 1);
-        assert_eq!((pairs[0].prompt.as_deref(), pairs[0].chosen.as_str()), (Some("Q1?"), "c1"));
+        assert_eq!(
+            (pairs[0].prompt.as_deref(), pairs[0].chosen.as_str()),
+            (Some("Q1?"), "c1")
+        );
         assert_eq!(report.skipped[&SkipReason::MissingField], 1);
-        assert!(report.issues[0].location.ends_with("rlaif.parquet row 1"), "{:?}", report.issues);
+        assert!(
+            report.issues[0].location.ends_with("rlaif.parquet row 1"),
+            "{:?}",
+            report.issues
+        );
     }
 
     #[test]
@@ -409,7 +433,7 @@ mod tests {
         ]);
         std::fs::write(&path, serde_json::to_string_pretty(&data).unwrap()).unwrap();
         let mut pairs = Vec::new();
-        let report = for_each_pair(&[path.clone()], false, |p| {
+        let report = for_each_pair(std::slice::from_ref(&path), false, |p| {
             pairs.push(p);
             ControlFlow::Continue(())
         })

@@ -37,7 +37,7 @@ fn llava_json_splits_turns_with_stable_ids_and_reports_bad_records_by_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("llava.json");
     std::fs::write(&path, LLAVA).unwrap();
-    let (units, report) = read_units(&[path.clone()], &opts_no_check()).unwrap();
+    let (units, report) = read_units(std::slice::from_ref(&path), &opts_no_check()).unwrap();
     let ids: Vec<_> = units.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(ids, ["000000033471#0", "000000033471#1", "textonly#0"]);
     assert_eq!(
@@ -225,7 +225,7 @@ fn parquet_with_embedded_images_materialises_them_and_reports_corrupt_rows() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("train-00000-of-00001.parquet");
     write_hf_parquet(&path);
-    let (units, report) = read_units(&[path.clone()], &ReadOptions::default()).unwrap();
+    let (units, report) = read_units(std::slice::from_ref(&path), &ReadOptions::default()).unwrap();
     let ids: Vec<_> = units.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(ids, ["10#0", "12#0"]);
     assert_eq!(units[0].question, "Color?");

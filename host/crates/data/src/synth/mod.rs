@@ -111,7 +111,8 @@ pub fn train_scene(seed: u64, index: usize) -> (Scene, Vec<Qa>, usize) {
     let mut rng = scene_rng(seed, Split::Train, index);
     for tries in 0..MAX_TRIES {
         let scene = Scene::sample(&mut rng);
-        if let Some(qas) = questions::training_questions(&scene, &mut rng, index % 2 == 0) {
+        if let Some(qas) = questions::training_questions(&scene, &mut rng, index.is_multiple_of(2))
+        {
             return (scene, qas, tries);
         }
     }
@@ -122,7 +123,7 @@ pub fn train_scene(seed: u64, index: usize) -> (Scene, Vec<Qa>, usize) {
 /// across categories and scenes, so the yes-rate is 0.5 for an even number of scenes.
 pub fn eval_scene(seed: u64, index: usize) -> (Scene, Vec<EvalQa>, usize) {
     let mut rng = scene_rng(seed, Split::Eval, index);
-    let want: [bool; 10] = std::array::from_fn(|k| (index + k) % 2 == 0);
+    let want: [bool; 10] = std::array::from_fn(|k| (index + k).is_multiple_of(2));
     for tries in 0..MAX_TRIES {
         let scene = Scene::sample(&mut rng);
         if let Some(qas) = questions::eval_questions(&scene, &mut rng, want) {
