@@ -28,7 +28,9 @@ pub struct TrainArgs {
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let cfg = TrainConfig::from_file(&args.config)?;
-    let resume = args.resume.map(|p| p.unwrap_or_else(|| cfg.output.dir.clone()));
+    let resume = args
+        .resume
+        .map(|p| p.unwrap_or_else(|| cfg.output.dir.clone()));
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(
@@ -43,9 +45,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             total,
             summary,
         } => {
-            bar.println(format!(
-                "{pairs} pairs; {trainable} of {total} parameters trainable ({summary})"
-            ));
+            bar.suspend(|| {
+                eprintln!("{pairs} pairs; {trainable} of {total} parameters trainable ({summary})")
+            });
         }
         TrainEvent::Scoring { done, total } => {
             bar.set_prefix("reference");
@@ -54,7 +56,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
         TrainEvent::ReferenceCache { path, reused } => {
             let verb = if reused { "reusing" } else { "wrote" };
-            bar.println(format!("{verb} reference log-probs {}", path.display()));
+            bar.suspend(|| eprintln!("{verb} reference log-probs {}", path.display()));
         }
         TrainEvent::Started { step, total_steps } => {
             bar.set_prefix("train");
@@ -74,7 +76,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             ));
             bar.set_message(msg);
         }
-        TrainEvent::Saved(path) => bar.println(format!("saved {}", path.display())),
+        TrainEvent::Saved(path) => bar.suspend(|| eprintln!("saved {}", path.display())),
     };
     let final_dir = train(&cfg, resume.as_deref(), &mut on)
         .with_context(|| format!("training with {}", args.config.display()))?;

@@ -136,7 +136,7 @@ where
             let json = serde_json::to_string_pretty(&state).expect("state serialises");
             std::fs::write(&path, json).map_err(|e| TrainError::io(&path, e))
         })?;
-        tracing::info!(path = %dir.display(), "saved checkpoint");
+        tracing::debug!(path = %dir.display(), "saved checkpoint");
         Ok(dir)
     }
 
