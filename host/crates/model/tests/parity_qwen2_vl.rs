@@ -182,6 +182,9 @@ fn check_logps(model_name: &str) {
 
 #[test]
 fn test_nested_layout_logprobs_match_transformers() {
+    let lm = load::<B>("nested");
+    assert_eq!(lm.layout, HfLayout::Nested);
+    assert!(!lm.report.tied && lm.model.lm_head.is_some());
     check_logps("nested");
 }
 
