@@ -267,7 +267,7 @@ fn test_compare_averages_benchmarks_and_resamples_pairs() {
                     category: Some(format!("cat{}", i / 100)),
                     ..Default::default()
                 };
-                scored(i.to_string(), (i + offset) % 2 == 0, info)
+                scored(i.to_string(), (i + offset).is_multiple_of(2), info)
             })
             .collect()
     };
