@@ -123,8 +123,8 @@ pub(crate) fn image_from_json(obj: &Map<String, Value>) -> Result<ImageField, Ba
     }
 }
 
-/// Turns from `conversations`/`messages` (`from`/`value` or `role`/`content`), or one turn
-/// pair from `question`/`answer`.
+/// Turns from `conversations`/`messages` (`from`/`value` or `role`/`content`), from
+/// `texts` (`[{user, assistant}]`, The Cauldron), or one turn pair from `question`/`answer`.
 fn turns(obj: &Map<String, Value>) -> Result<Vec<Turn>, Bad> {
     let list = obj.get("conversations").or_else(|| obj.get("messages"));
     if let Some(list) = list {
@@ -135,6 +135,40 @@ fn turns(obj: &Map<String, Value>) -> Result<Vec<Turn>, Bad> {
             ));
         };
         return items.iter().enumerate().map(|(i, t)| turn(i, t)).collect();
+    }
+    // The Cauldron layout: `texts: [{user, assistant}, …]`.
+    if let Some(texts) = obj.get("texts") {
+        let Value::Array(items) = texts else {
+            return Err(bad(
+                SkipReason::WrongType,
+                format!("`texts` is {}", kind(texts)),
+            ));
+        };
+        let mut out = Vec::with_capacity(items.len() * 2);
+        for (i, item) in items.iter().enumerate() {
+            match (
+                item.get("user").and_then(Value::as_str),
+                item.get("assistant").and_then(Value::as_str),
+            ) {
+                (Some(q), Some(a)) => {
+                    out.push(Turn {
+                        role: Role::Human,
+                        text: q.to_string(),
+                    });
+                    out.push(Turn {
+                        role: Role::Assistant,
+                        text: a.to_string(),
+                    });
+                }
+                _ => {
+                    return Err(bad(
+                        SkipReason::MissingField,
+                        format!("`texts` entry {i} needs `user` and `assistant` strings"),
+                    ));
+                }
+            }
+        }
+        return Ok(out);
     }
     match (obj.get("question"), obj.get("answer")) {
         (Some(Value::String(q)), Some(Value::String(a))) => Ok(vec![
@@ -336,6 +370,25 @@ mod tests {
         .unwrap();
         assert_eq!(r.id, "data-3");
         assert_eq!(r.turns.len(), 2);
+    }
+
+    #[test]
+    fn cauldron_texts_become_turn_pairs() {
+        let r = raw_record(
+            &obj(json!({"texts": [{"user": "Q1?", "assistant": "A1.", "source": "x"}, {"user": "Q2?", "assistant": "A2."}]})),
+            ImageField::None,
+            "c-0",
+        )
+        .unwrap();
+        let texts: Vec<_> = r.turns.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(texts, ["Q1?", "A1.", "Q2?", "A2."]);
+        let e = raw_record(
+            &obj(json!({"texts": [{"user": "Q"}]})),
+            ImageField::None,
+            "c",
+        )
+        .unwrap_err();
+        assert_eq!(e.reason, SkipReason::MissingField);
     }
 
     #[test]
