@@ -114,6 +114,11 @@ fn setup(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
         )
         .unwrap();
     }
+    std::fs::write(
+        prompts.join("classify.txt"),
+        "CLASSIFY {question} | {answer} | one of {categories}\n",
+    )
+    .unwrap();
     let config = dir.join("gen.toml");
     let text = format!(
         "editor_kind = \"openai\"\nprompts_dir = {:?}\nmax_retries = 2\n[editor]\napi_key_env = \"\"\nrequest_timeout_secs = 1.0\nconcurrency = 4\n[editor.retry]\nbase_delay_secs = 0.05\nmax_delay_secs = 0.2\n",
@@ -270,6 +275,86 @@ fn test_unreachable_editor_reports_every_sample_as_failed() {
     assert_eq!(
         summary["failures"]["editor_error"],
         DATASET.len() as u64,
+        "{summary:#}"
+    );
+}
+
+/// The classifier's answer: a category named by keyword, wrapped in chatter; or nothing.
+fn classify_or_edit(req: &ChatRequest) -> String {
+    let Some(rest) = req.user.strip_prefix("CLASSIFY ") else {
+        return edit(req);
+    };
+    // Only the question: the category list at the end names every cue word.
+    let q = rest.split(" | ").next().unwrap_or("").to_lowercase();
+    let category = [
+        ("how many", "counting"),
+        ("color", "color"),
+        ("where", "spatial"),
+        ("is there", "existence"),
+    ]
+    .iter()
+    .find(|(cue, _)| q.starts_with(cue) || q.contains(&format!("what {cue}")) || q.contains(cue))
+    .map(|(_, c)| *c);
+    match category {
+        Some(c) => format!("Category: **{c}**"),
+        None => "I am not sure.".into(),
+    }
+}
+
+#[test]
+fn test_llm_classifier_decides_categories_and_falls_back_to_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, config) = setup(dir.path());
+    let server = FakeOpenAi::builder(classify_or_edit).start();
+    let out = dir.path().join("llm.jsonl");
+    let mut cmd = vapr();
+    cmd.current_dir(repo_root())
+        .arg("generate")
+        .arg("--input")
+        .arg(&input)
+        .arg("--config")
+        .arg(&config);
+    cmd.arg("--output").arg(&out).args([
+        "--endpoint",
+        server.base_url(),
+        "--model",
+        "fake-gpt",
+        "--classifier",
+        "llm",
+    ]);
+    let run = cmd.output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let records: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by_id = |id: &str| records.iter().find(|r| r["id"] == id).cloned();
+    let planes = by_id("q0#0").expect("the counting sample is written");
+    assert_eq!(
+        (
+            planes["category"].as_str(),
+            planes["category_decided_by"].as_str()
+        ),
+        (Some("counting"), Some("llm:fake-gpt"))
+    );
+    if let Some(cat) = by_id("q3#0") {
+        assert_eq!(cat["category"], "existence");
+        assert_eq!(cat["category_decided_by"], "llm:fake-gpt");
+    }
+    // "How big is the dog…" names no cue: the classifier is unsure and fit scores decide.
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("llm.jsonl.summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["categorised_by"]["llm_fallback"], 1, "{summary:#}");
+    assert_eq!(
+        summary["categorised_by"]["llm"],
+        DATASET.len() as u64 - 1,
         "{summary:#}"
     );
 }
