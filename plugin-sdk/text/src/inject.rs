@@ -119,6 +119,22 @@ pub fn noun_agreement(text: &str, after: usize, value: u64) -> Option<Edit> {
     Some(Edit::new(start, end, replacement))
 }
 
+/// Colour alternatives that read well after the shade word (if any) before byte `start`:
+/// "light blue" may become "light green" but not "light white".
+pub fn shade_safe_colors(text: &str, start: usize, alts: &[String]) -> Vec<String> {
+    let before = text[..start].trim_end();
+    let prev = before
+        .rsplit(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    let shaded = matches!(prev.as_str(), "light" | "dark" | "pale" | "bright" | "deep");
+    alts.iter()
+        .filter(|a| !(shaded && matches!(a.as_str(), "white" | "black" | "gray")))
+        .cloned()
+        .collect()
+}
+
 /// Byte spans of the sentences of `text` (ended by `.`, `!`, `?` or a line break).
 pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
@@ -225,6 +241,20 @@ mod tests {
             apply_edits(t, &[noun_agreement(t, two.end, 1).unwrap()]),
             "one circle and four red triangles and two box"
         );
+    }
+
+    #[test]
+    fn shades_keep_plausible_colours() {
+        let alts: Vec<String> = ["white", "green", "gray"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let t = "a light blue wall and a blue door";
+        assert_eq!(
+            shade_safe_colors(t, t.find("blue").unwrap(), &alts),
+            ["green"]
+        );
+        assert_eq!(shade_safe_colors(t, t.rfind("blue").unwrap(), &alts), alts);
     }
 
     #[test]

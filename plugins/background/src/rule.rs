@@ -6,7 +6,7 @@ use vapr_plugin_sdk::text::edit::{
     Edit as Span, apply_edits, choose_replacement, parse_penalty_list,
 };
 use vapr_plugin_sdk::text::fit::{Cue, cue, cue_score, fit_words};
-use vapr_plugin_sdk::text::inject::{describe_edits, polar_flip};
+use vapr_plugin_sdk::text::inject::{describe_edits, polar_flip, shade_safe_colors};
 use vapr_plugin_sdk::text::lexicon::Kind;
 use vapr_plugin_sdk::text::{SeededRng, reply::normalize_for_compare};
 
@@ -139,13 +139,10 @@ pub fn edit(sample: &Sample, seed: u64) -> Result<Edit, PluginError> {
             if chosen.iter().any(|(p, _)| *p == site.entry.phrase) {
                 continue;
             }
-            if let Some(rep) = choose_replacement(
-                &mut rng,
-                &site.entry.phrase,
-                &site.entry.alts,
-                &penalty,
-                &[],
-            ) {
+            let alts = shade_safe_colors(answer, site.start, &site.entry.alts);
+            if let Some(rep) =
+                choose_replacement(&mut rng, &site.entry.phrase, &alts, &penalty, &[])
+            {
                 chosen.push((site.entry.phrase.as_str(), rep.to_string()));
             }
         }

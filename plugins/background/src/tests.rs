@@ -84,6 +84,23 @@ fn synthetic_background_changes_colour_or_pattern() {
 }
 
 #[test]
+fn synthetic_gradient_background_changes_a_colour() {
+    let a = "The background is a gradient from light blue at the top to white at the bottom.";
+    for seed in 0..6 {
+        let out = rule("What does the background look like?", a, seed);
+        assert!(
+            out.starts_with("The background is a gradient from "),
+            "{out}"
+        );
+        assert!(
+            !out.contains("light white") && !out.contains("light gray"),
+            "{out}"
+        );
+        assert_eq!(edit_size(a, &out).0, 0, "{out}");
+    }
+}
+
+#[test]
 fn the_question_picks_the_aspect() {
     for seed in 0..6 {
         let out = rule(EXAMPLES[4].0, EXAMPLES[4].1, seed);

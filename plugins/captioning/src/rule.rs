@@ -5,7 +5,7 @@ use vapr_plugin_sdk::text::edit::{
     Edit as Span, apply_edits, choose_replacement, parse_penalty_list,
 };
 use vapr_plugin_sdk::text::inject::{
-    describe_edits, numbers, sentence_of, sentence_spans, write_number_like,
+    describe_edits, numbers, sentence_of, sentence_spans, shade_safe_colors, write_number_like,
 };
 use vapr_plugin_sdk::text::lexicon;
 use vapr_plugin_sdk::text::{SeededRng, reply::normalize_for_compare, sentence_count};
@@ -108,7 +108,13 @@ pub fn edit(sample: &Sample, seed: u64) -> Result<Edit, PluginError> {
                 .unwrap_or(0);
             while !group.is_empty() {
                 let d = group.remove(if pick < group.len() { pick } else { 0 });
-                if let Some(rep) = choose_replacement(&mut rng, &d.phrase, &d.alts, &penalty, &[]) {
+                if let Some(rep) = choose_replacement(
+                    &mut rng,
+                    &d.phrase,
+                    &shade_safe_colors(answer, d.start, &d.alts),
+                    &penalty,
+                    &[],
+                ) {
                     edits.push(Span::new(d.start, d.end, rep));
                     used_kinds.push(d.kind);
                     break;

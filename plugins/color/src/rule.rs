@@ -6,7 +6,7 @@ use vapr_plugin_sdk::text::edit::{
     Edit as Span, apply_edits, choose_replacement, parse_penalty_list,
 };
 use vapr_plugin_sdk::text::fit::{fit_words, is_polar_question};
-use vapr_plugin_sdk::text::inject::{describe_edits, mentions};
+use vapr_plugin_sdk::text::inject::{describe_edits, mentions, shade_safe_colors};
 use vapr_plugin_sdk::text::lexicon::{self, Site};
 use vapr_plugin_sdk::text::polarity::{Polarity, flip_leading};
 use vapr_plugin_sdk::text::{SeededRng, reply::normalize_for_compare, tokenize};
@@ -86,7 +86,7 @@ pub fn edit(sample: &Sample, seed: u64) -> Result<Edit, PluginError> {
         if let Some(rep) = choose_replacement(
             &mut rng,
             &site.entry.phrase,
-            &site.entry.alts,
+            &shade_safe_colors(answer, site.start, &site.entry.alts),
             &penalty,
             &avoid,
         ) {

@@ -11,7 +11,7 @@ use vapr_plugin_sdk::text::inject::{
 };
 use vapr_plugin_sdk::text::lexicon::{self, Site};
 use vapr_plugin_sdk::text::polarity::{Toggle, clause_end, flip_leading, toggle_negation};
-use vapr_plugin_sdk::text::{SeededRng, reply::normalize_for_compare, token_count};
+use vapr_plugin_sdk::text::{SeededRng, reply::normalize_for_compare, token_count, tokenize};
 
 /// Antonyms that compare quantities: flipping one swaps the counts that back it.
 const COMPARATIVES: [&str; 12] = [
@@ -153,18 +153,19 @@ fn as_many_to_more(answer: &str, start: usize, end: usize, clause_end: usize) ->
 /// make the first one higher. A single count ("two of each") is left alone: no one-word
 /// change makes it back a strict comparison.
 fn count_edits(answer: &str, were_equal: bool) -> Vec<Span> {
-    let nums = numbers(answer);
+    let nums = counts_with_zero(answer);
     if nums.len() < 2 {
         return Vec::new();
     }
     let (a, b) = (nums[0], nums[1]);
     let mut out = Vec::new();
     let mut set = |site: &NumberSite<'_>, value: u64| {
-        out.push(Span::new(
-            site.start,
-            site.end,
-            write_number_like(site, value),
-        ));
+        let written = if value == 0 && !site.digits {
+            "no".to_string()
+        } else {
+            write_number_like(site, value)
+        };
+        out.push(Span::new(site.start, site.end, written));
         out.extend(noun_agreement(answer, site.end, value));
     };
     if were_equal || a.value == b.value {
@@ -173,5 +174,28 @@ fn count_edits(answer: &str, were_equal: bool) -> Vec<Span> {
         set(&a, b.value);
         set(&b, a.value);
     }
+    out
+}
+
+/// Counts of `answer`, with a determiner `no` ("there are no circles") read as zero. A
+/// leading yes/no answer word is not a count.
+fn counts_with_zero(answer: &str) -> Vec<NumberSite<'_>> {
+    let mut out = numbers(answer);
+    let lead_end = flip_leading(answer).map_or(0, |(l, _)| l.end);
+    for t in tokenize(answer) {
+        let next_is_word = answer[t.end..]
+            .trim_start()
+            .starts_with(|c: char| c.is_alphabetic());
+        if t.start >= lead_end && t.text.eq_ignore_ascii_case("no") && next_is_word {
+            out.push(NumberSite {
+                text: t.text,
+                value: 0,
+                digits: false,
+                start: t.start,
+                end: t.end,
+            });
+        }
+    }
+    out.sort_by_key(|n| n.start);
     out
 }

@@ -65,6 +65,26 @@ fn synthetic_comparison_flips_with_its_counts() {
 }
 
 #[test]
+fn synthetic_world_wording_with_zero_and_equal_counts() {
+    assert_eq!(
+        rule(
+            "Are there more circles than squares?",
+            "No, there are fewer circles than squares: there are no circles and two squares.",
+            0
+        ),
+        "Yes, there are more circles than squares: there are two circles and no squares."
+    );
+    assert_eq!(
+        rule(
+            "Are there more circles than squares?",
+            "No, there are as many circles as squares: there are two circles and two squares.",
+            0
+        ),
+        "Yes, there are more circles than squares: there are three circles and two squares."
+    );
+}
+
+#[test]
 fn as_many_becomes_a_strict_comparison() {
     assert_eq!(
         rule(EXAMPLES[2].0, EXAMPLES[2].1, 0),

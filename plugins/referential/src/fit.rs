@@ -15,6 +15,8 @@ const QUESTION: &[Cue] = &[
     cue("what is the object in the", 0.95),
     cue("what is the item in the", 0.95),
     cue("what is the * in the * corner", 0.95),
+    cue("what is the shape at the", 0.95),
+    cue("what is the object at the", 0.95),
     cue("what is the object on the", 0.9),
     cue("what is the shape on the", 0.9),
     cue("what is the item on the", 0.9),

@@ -131,7 +131,6 @@ const PATTERN: &[(&str, &[&str])] = &[
     ("striped", &["plain"]),
     ("stripes", &["polka dots"]),
     ("patterned", &["plain"]),
-    ("gradient", &["plain"]),
     ("checkered", &["plain"]),
     ("blurry", &["sharp"]),
     ("blurred", &["sharp"]),
