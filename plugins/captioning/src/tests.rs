@@ -68,7 +68,8 @@ fn one_sentence_caption_gets_two_details_changed() {
         let (q, a) = EXAMPLES[1];
         let out = rule(q, a, seed);
         let (gap, ld) = edit_size(a, &out);
-        assert!(gap <= 1 && ld == 2, "{out}");
+        // Two details, plus an article when a/an must follow the new word.
+        assert!(gap <= 1 && (2..=3).contains(&ld), "{out}");
     }
 }
 

@@ -134,18 +134,17 @@ fn articles_follow_the_new_colour() {
 #[test]
 fn penalty_list_is_respected() {
     let mut s = sample(EXAMPLES[1].0, EXAMPLES[1].1);
-    for c in [
-        "green", "blue", "yellow", "purple", "orange", "pink", "brown", "black", "white",
-    ] {
+    // Hues swap among hues: red's substitutes are the other five.
+    for c in ["green", "blue", "yellow", "purple"] {
         s = s.with_penalty(c);
     }
     for seed in 0..5 {
         assert_eq!(
             Color::rule_edit(&s, seed).unwrap().rejected,
-            "The small triangle is gray."
+            "The small triangle is orange."
         );
     }
-    let s = s.with_penalty("gray");
+    let s = s.with_penalty("orange");
     assert!(
         matches!(Color::rule_edit(&s, 0), Err(PluginError::Refused(m)) if m.contains("penalty"))
     );

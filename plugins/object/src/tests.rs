@@ -174,24 +174,17 @@ fn penalty_list_is_respected() {
         "What shape is the yellow object?",
         "The yellow object is a circle.",
     );
-    for banned in [
-        "square",
-        "triangle",
-        "rectangle",
-        "pentagon",
-        "hexagon",
-        "star",
-        "oval",
-    ] {
+    // The basic shapes swap among themselves: circle's substitutes are square and triangle.
+    for banned in ["square"] {
         s = s.with_penalty(banned);
     }
     for seed in 0..5 {
         assert_eq!(
             Object::rule_edit(&s, seed).unwrap().rejected,
-            "The yellow object is a diamond."
+            "The yellow object is a triangle."
         );
     }
-    let s = s.with_penalty("diamond");
+    let s = s.with_penalty("triangle");
     assert!(
         matches!(Object::rule_edit(&s, 0), Err(PluginError::Refused(m)) if m.contains("penalty"))
     );

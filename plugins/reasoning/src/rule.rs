@@ -168,13 +168,28 @@ fn count_edits(answer: &str, were_equal: bool) -> Vec<Span> {
         out.push(Span::new(site.start, site.end, written));
         out.extend(noun_agreement(answer, site.end, value));
     };
-    if were_equal || a.value == b.value {
-        set(&a, a.value + 1);
+    let first = if were_equal || a.value == b.value {
+        a.value + 1
     } else {
-        set(&a, b.value);
+        b.value
+    };
+    set(&a, first);
+    if first != a.value && !(were_equal || a.value == b.value) {
         set(&b, a.value);
     }
+    // "there is one X and ..." → "there are two Xs and ...": the verb before the first
+    // count follows it.
+    out.extend(verb_agreement(answer, a.start, first));
     out
+}
+
+/// `is` ↔ `are` right before byte `at` so it agrees with a count of `value`.
+fn verb_agreement(answer: &str, at: usize, value: u64) -> Option<Span> {
+    let prev = tokenize(&answer[..at]).into_iter().last()?;
+    let want = if value == 1 { "is" } else { "are" };
+    let is_verb = prev.text.eq_ignore_ascii_case("is") || prev.text.eq_ignore_ascii_case("are");
+    (is_verb && !prev.text.eq_ignore_ascii_case(want))
+        .then(|| Span::new(prev.start, prev.end, want))
 }
 
 /// Counts of `answer`, with a determiner `no` ("there are no circles") read as zero. A

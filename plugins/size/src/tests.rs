@@ -123,14 +123,14 @@ fn max_size_edits_param_caps_the_flips() {
 
 #[test]
 fn penalty_list_is_respected() {
-    let s = sample(EXAMPLES[2].0, EXAMPLES[2].1).with_penalty("larger");
+    let s = sample("How big is the mouse?", "The mouse is tiny.").with_penalty("huge");
     for seed in 0..5 {
         assert_eq!(
             Size::rule_edit(&s, seed).unwrap().rejected,
-            "The green triangle is bigger than the yellow circle."
+            "The mouse is large."
         );
     }
-    let s = s.with_penalty("bigger");
+    let s = s.with_penalty("large");
     assert!(
         matches!(Size::rule_edit(&s, 0), Err(PluginError::Refused(m)) if m.contains("penalty"))
     );

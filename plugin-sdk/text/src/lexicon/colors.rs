@@ -8,6 +8,9 @@ pub const COLOR_PALETTE: [&str; 11] = [
     "red", "green", "blue", "yellow", "purple", "orange", "pink", "brown", "black", "white", "gray",
 ];
 
+/// Hue colours (the synthetic world's six).
+const CORE: [&str; 6] = ["red", "green", "blue", "yellow", "purple", "orange"];
+
 /// Colour words recognised in answers (the palette plus variants).
 const RECOGNISED: [&str; 24] = [
     "red",
@@ -67,6 +70,8 @@ pub(super) fn build() -> Lexicon {
             alts: COLOR_PALETTE
                 .iter()
                 .filter(|p| !same_color(c, p))
+                // Hue colours swap among hues: "red" → "blue", not "red" → "black".
+                .filter(|p| !CORE.contains(c) || CORE.contains(*p))
                 .map(|p| p.to_string())
                 .collect(),
             kind: Kind::Color,

@@ -207,6 +207,9 @@ const GROUPS: &[&[&str]] = &[
     &["wheel", "wing", "tail", "engine"],
 ];
 
+/// Basic shapes (the synthetic world's): substitutes of one another only.
+const CORE_SHAPES: [&str; 3] = ["circle", "square", "triangle"];
+
 /// Plural of an English noun (the common irregulars included).
 pub fn plural_of(noun: &str) -> String {
     let irregular = [
@@ -253,7 +256,14 @@ pub(super) fn build() -> Lexicon {
     let mut entries = Vec::new();
     for (group, nouns) in GROUPS.iter().enumerate() {
         for &noun in nouns.iter() {
-            let others = || nouns.iter().filter(move |n| **n != noun);
+            // The three basic shapes swap among themselves: a hard negative should name a
+            // shape that is as plausible as the true one.
+            let core = CORE_SHAPES.contains(&noun);
+            let others = move || {
+                nouns
+                    .iter()
+                    .filter(move |n| **n != noun && (!core || CORE_SHAPES.contains(*n)))
+            };
             entries.push(Entry {
                 phrase: noun.to_string(),
                 lemma: noun.to_string(),
