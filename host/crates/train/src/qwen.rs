@@ -10,7 +10,9 @@ use burn::tensor::{DType, Tensor, TensorData};
 use serde::Serialize;
 use vapr_model::qwen2_vl::{load_qwen2_vl, peft_tensors, save_qwen2_vl};
 use vapr_model::safetensors_io::{SaveDtype, write_safetensors};
-use vapr_model::{HfLayout, LoadedModel, LoraSpec, ProcessedImage, Qwen2Vl, Sequence};
+use vapr_model::{
+    GridThw, HfLayout, ImageProcessor, LoadedModel, LoraSpec, ProcessedImage, Qwen2Vl, Sequence,
+};
 
 use crate::batch::PairBatch;
 use crate::config::{FreezeSection, LoraSection};
@@ -47,6 +49,45 @@ impl<B: Backend> PairEncoder for QwenEncoder<'_, B> {
     fn pad_id(&self) -> u32 {
         // Padding never reaches the model (it pads internally) and is never a label.
         self.0.chat.end_of_turn_id
+    }
+}
+
+/// An image as the trainer keeps it between steps: its file and patch grid. Pixels are
+/// recomputed per batch, so a large dataset never holds every image's pixels in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageRef {
+    pub path: PathBuf,
+    pub grid: GridThw,
+}
+
+/// Like [`QwenEncoder`], keeping only an [`ImageRef`] per pair (what training uses).
+pub struct QwenLazyEncoder<'a, B: Backend>(pub &'a LoadedModel<B>);
+
+impl<B: Backend> PairEncoder for QwenLazyEncoder<'_, B> {
+    type Image = ImageRef;
+
+    fn encode_prompt(
+        &self,
+        question: &str,
+        image: Option<&Path>,
+    ) -> Result<(Vec<u32>, Option<ImageRef>), BoxError> {
+        let (ids, processed) = QwenEncoder(self.0).encode_prompt(question, image)?;
+        let image = match (image, processed) {
+            (Some(path), Some(p)) => Some(ImageRef {
+                path: path.to_path_buf(),
+                grid: p.grid,
+            }),
+            _ => None,
+        };
+        Ok((ids, image))
+    }
+
+    fn encode_completion(&self, answer: &str) -> Result<Vec<u32>, BoxError> {
+        QwenEncoder(self.0).encode_completion(answer)
+    }
+
+    fn pad_id(&self) -> u32 {
+        QwenEncoder(self.0).pad_id()
     }
 }
 
@@ -114,6 +155,8 @@ pub struct QwenSetup {
     pub dtype: DType,
     pub freeze: FreezeSection,
     pub lora: Option<LoraSection>,
+    /// Recomputes the pixels of [`ImageRef`]s per batch.
+    pub processor: ImageProcessor,
 }
 
 /// Qwen2-VL as the trainer trains it: frozen parts and LoRA applied, checkpoints in HF layouts.
@@ -188,13 +231,39 @@ fn apply_setup<B: Backend>(model: Qwen2Vl<B>, setup: &QwenSetup) -> (Qwen2Vl<B>,
 }
 
 impl<B: Backend> PreferenceModel<B> for QwenPolicy<B> {
-    type Image = ProcessedImage;
+    type Image = ImageRef;
 
-    fn sequence_logps(
-        &self,
-        batch: &PairBatch<ProcessedImage>,
-    ) -> Result<SequenceLogps<B>, BoxError> {
-        self.model.sequence_logps(batch)
+    fn sequence_logps(&self, batch: &PairBatch<ImageRef>) -> Result<SequenceLogps<B>, BoxError> {
+        let mut images = Vec::with_capacity(batch.images.len());
+        for r in &batch.images {
+            images.push(match r {
+                None => None,
+                Some(r) => {
+                    let p = self.setup.processor.process_file(&r.path)?;
+                    if p.grid != r.grid {
+                        return Err(format!(
+                            "{}: patch grid changed since encoding ({:?} -> {:?})",
+                            r.path.display(),
+                            r.grid,
+                            p.grid
+                        )
+                        .into());
+                    }
+                    Some(p)
+                }
+            });
+        }
+        let processed = PairBatch {
+            ids: batch.ids.clone(),
+            input_ids: batch.input_ids.clone(),
+            label_mask: batch.label_mask.clone(),
+            lengths: batch.lengths.clone(),
+            prompt_lens: batch.prompt_lens.clone(),
+            seq_len: batch.seq_len,
+            images,
+            has_rejected: batch.has_rejected,
+        };
+        self.model.sequence_logps(&processed)
     }
 
     fn device(&self) -> B::Device {

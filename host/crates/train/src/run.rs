@@ -13,7 +13,7 @@ use crate::config::{ReferenceMode, TrainConfig};
 use crate::data::{PairEncoder, file_sha256, load_pairs};
 use crate::error::{Result, TrainError};
 use crate::metrics::{MetricsLog, StepMetrics};
-use crate::qwen::{QwenEncoder, QwenPolicy, QwenSetup};
+use crate::qwen::{QwenEncoder, QwenLazyEncoder, QwenPolicy, QwenSetup};
 use crate::refcache::{
     ScoreRow, align_scores, cache_path, model_dir_sha256, read_scores, score_batch, score_pairs,
     write_scores,
@@ -77,12 +77,16 @@ pub fn train_from_config<B: AutodiffBackend>(
     let dtype = parse_dtype(&cfg.model.dtype)?;
     let settings = cfg.settings();
     let loaded = load::<B>(&cfg.model.path, device, dtype)?;
-    let encoder = QwenEncoder(&loaded);
+    let encoder = QwenLazyEncoder(&loaded);
     let pad_id = encoder.pad_id();
     let pairs = load_pairs(&cfg.data.train, cfg.data.images.as_deref(), &encoder)?;
     let dataset_sha = file_sha256(&cfg.data.train)?;
     let LoadedModel {
-        model, layout, dir, ..
+        model,
+        layout,
+        dir,
+        processor,
+        ..
     } = loaded;
     let setup = QwenSetup {
         layout,
@@ -90,6 +94,7 @@ pub fn train_from_config<B: AutodiffBackend>(
         dtype,
         freeze: cfg.freeze.clone(),
         lora: cfg.lora.clone(),
+        processor,
     };
     let (policy, summary) = QwenPolicy::prepare(model, setup);
     let params = crate::params::named_params(&policy);

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use burn::backend::{Autodiff, NdArray};
 use burn::module::AutodiffModule;
 use burn::tensor::DType;
-use vapr_model::{LoadedModel, ProcessedImage, load_model_dir};
+use vapr_model::{LoadedModel, load_model_dir};
 use vapr_train::checkpoint::resolve_resume;
 use vapr_train::config::{FreezeSection, LoraSection};
 use vapr_train::data::load_pairs;
-use vapr_train::qwen::{QwenEncoder, QwenPolicy, QwenSetup};
+use vapr_train::qwen::{ImageRef, QwenLazyEncoder, QwenPolicy, QwenSetup};
 use vapr_train::refcache::score_pairs;
 use vapr_train::tensors::module_tensors;
 use vapr_train::{Checkpointable, EncodedPair, PairEncoder, Reference, TrainSettings, Trainer};
@@ -23,14 +23,14 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..")
 }
 
-fn load() -> (QwenPolicy<AB>, Vec<EncodedPair<ProcessedImage>>, u32) {
+fn load() -> (QwenPolicy<AB>, Vec<EncodedPair<ImageRef>>, u32) {
     load_with(None)
 }
 
-fn load_with(lora: Option<LoraSection>) -> (QwenPolicy<AB>, Vec<EncodedPair<ProcessedImage>>, u32) {
+fn load_with(lora: Option<LoraSection>) -> (QwenPolicy<AB>, Vec<EncodedPair<ImageRef>>, u32) {
     let dir = root().join("tests/fixtures/qwen2_vl/flat");
     let loaded = load_model_dir::<AB>(&dir, &Default::default(), DType::F32).unwrap();
-    let enc = QwenEncoder(&loaded);
+    let enc = QwenLazyEncoder(&loaded);
     let pairs = load_pairs(
         &root().join("configs/train/tiny_fixture_pairs.jsonl"),
         Some(&root().join("tests/fixtures/qwen2_vl/images")),
@@ -39,7 +39,11 @@ fn load_with(lora: Option<LoraSection>) -> (QwenPolicy<AB>, Vec<EncodedPair<Proc
     .unwrap();
     let pad = enc.pad_id();
     let LoadedModel {
-        model, layout, dir, ..
+        model,
+        layout,
+        dir,
+        processor,
+        ..
     } = loaded;
     let setup = QwenSetup {
         layout,
@@ -47,6 +51,7 @@ fn load_with(lora: Option<LoraSection>) -> (QwenPolicy<AB>, Vec<EncodedPair<Proc
         dtype: DType::F32,
         freeze: FreezeSection::default(),
         lora,
+        processor,
     };
     (QwenPolicy::prepare(model, setup).0, pairs, pad)
 }
