@@ -310,3 +310,21 @@ fn resume_after_a_crash_repeats_the_uninterrupted_step() {
     assert!(run.join("checkpoint-3/trainer_state.json").is_file());
     assert!(run.join("final/model.safetensors").is_file());
 }
+
+#[test]
+fn sft_mode_trains_on_the_chosen_answers_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = write_pairs(dir.path());
+    let cfg = config(dir.path(), &pairs, "mode = \"sft\"");
+    run_ok(vapr().arg("train").arg("--config").arg(&cfg));
+    let metrics = read_jsonl(&dir.path().join("run/metrics.jsonl"));
+    assert_eq!(metrics.len(), 3);
+    assert!(metrics[0].get("rewards/accuracies").is_none());
+    assert!(metrics[0].get("logps/rejected").is_none());
+    let (a, b) = (
+        metrics[0]["logps/chosen"].as_f64().unwrap(),
+        metrics[2]["logps/chosen"].as_f64().unwrap(),
+    );
+    assert!(b > a, "chosen log-probs rise: {a} -> {b}");
+    assert!(dir.path().join("run/final/model.safetensors").is_file());
+}
