@@ -44,8 +44,11 @@ impl PluginCrate {
             .and_then(|n| n.as_str())
             .map(str::to_string)
             .unwrap_or_else(|| name.replace('-', "_"));
+        // Canonical, so the reload task (which sees canonical event paths) finds the
+        // same crate the initial scan loaded.
+        let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
         Some(PluginCrate {
-            dir: dir.to_path_buf(),
+            dir,
             name,
             lib_name,
         })

@@ -64,10 +64,7 @@ pub(crate) fn load(
         });
     }
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let component = Component::new(&sandbox.engine, &bytes).map_err(|e| LoadError::Compile {
-        path: path.to_path_buf(),
-        message: format!("{e}"),
-    })?;
+    let component = compile(sandbox, path, &bytes, &sha256)?;
     let kind = world_of(sandbox, &component).ok_or_else(|| LoadError::UnknownWorld {
         path: path.to_path_buf(),
     })?;
@@ -114,6 +111,50 @@ pub(crate) fn load(
     };
     let tag = Arc::from(info.tag());
     Ok(Loaded { info, pre, tag })
+}
+
+/// Compiles `bytes`, through the on-disk cache when one is configured. Cache entries are
+/// named by the component's sha256 and the engine's compatibility hash, written
+/// atomically, and only ever produced by this function.
+fn compile(
+    sandbox: &Sandbox,
+    path: &Path,
+    bytes: &[u8],
+    sha256: &str,
+) -> Result<Component, LoadError> {
+    use std::hash::{Hash, Hasher};
+    let compile_err = |e: wasmtime::Error| LoadError::Compile {
+        path: path.to_path_buf(),
+        message: format!("{e}"),
+    };
+    let Some(dir) = &sandbox.limits.compile_cache else {
+        return Component::new(&sandbox.engine, bytes).map_err(compile_err);
+    };
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    sandbox.engine.precompile_compatibility_hash().hash(&mut h);
+    let cached = dir.join(format!("{sha256}-{:016x}.cwasm", h.finish()));
+    if cached.is_file() {
+        // SAFETY: the file was written by `Component::serialize` below for exactly these
+        // bytes and engine settings; the cache directory is the user's own.
+        match unsafe { Component::deserialize_file(&sandbox.engine, &cached) } {
+            Ok(c) => return Ok(c),
+            Err(e) => {
+                tracing::debug!(path = %cached.display(), "ignoring unusable compile cache entry: {e}")
+            }
+        }
+    }
+    let component = Component::new(&sandbox.engine, bytes).map_err(compile_err)?;
+    if let Ok(serialized) = component.serialize() {
+        let tmp = cached.with_extension(format!("tmp{}", std::process::id()));
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|_| std::fs::write(&tmp, serialized))
+            .and_then(|_| std::fs::rename(&tmp, &cached));
+        if let Err(e) = written {
+            tracing::debug!(dir = %dir.display(), "cannot write the compile cache: {e}");
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+    Ok(component)
 }
 
 /// Calls the world's `describe` on a fresh store.

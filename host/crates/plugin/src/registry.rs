@@ -45,6 +45,8 @@ impl PluginHost {
     /// from, if any. A plugin with the same id from another file is refused; the same
     /// file (or crate) replaces the old version atomically. Blocking.
     pub fn load_file(&self, path: &Path, source: Option<PathBuf>) -> Result<PluginInfo, LoadError> {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let path = canonical.as_path();
         let loaded = loader::load(&self.sandbox, path, source)?;
         let info = loaded.info.clone();
         let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
@@ -108,6 +110,8 @@ impl PluginHost {
 
     /// The plugin whose component or source crate is `path`.
     pub fn id_for_path(&self, path: &Path) -> Option<String> {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let path = canonical.as_path();
         self.list()
             .into_iter()
             .find(|p| p.path == path || p.source.as_deref() == Some(path))

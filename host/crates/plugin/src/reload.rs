@@ -169,7 +169,11 @@ impl Task {
             }
         }
         for dir in crates {
+            let before = self.serving_sha(&dir);
             let event = match self.host.build_and_load(&dir, &self.builder) {
+                // A touched file that changed nothing (or cargo rewriting Cargo.lock)
+                // yields the same component: not worth an event.
+                Ok(info) if before.as_deref() == Some(info.sha256.as_str()) => continue,
                 Ok(info) => ReloadEvent::Loaded {
                     info,
                     rebuilt: true,
@@ -182,8 +186,10 @@ impl Task {
             (self.on_event)(event);
         }
         for path in components {
+            let before = self.serving_sha(&path);
             let event = if path.exists() {
                 match self.host.load_file(&path, None) {
+                    Ok(info) if before.as_deref() == Some(info.sha256.as_str()) => continue,
                     Ok(info) => ReloadEvent::Loaded {
                         info,
                         rebuilt: false,
@@ -204,6 +210,14 @@ impl Task {
             };
             (self.on_event)(event);
         }
+    }
+}
+
+impl Task {
+    /// sha256 of the version now serving for a component file or crate dir.
+    fn serving_sha(&self, path: &Path) -> Option<String> {
+        let id = self.host.id_for_path(path)?;
+        self.host.info(&id).map(|i| i.sha256)
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Limits {
     pub output_base: usize,
     /// Largest `.wasm` file accepted.
     pub max_component_bytes: u64,
+    /// Directory of compiled components (keyed by component sha256 and engine
+    /// settings), so a CLI call does not recompile every plugin. `None` disables it.
+    pub compile_cache: Option<std::path::PathBuf>,
 }
 
 impl Default for Limits {
@@ -51,6 +54,7 @@ impl Default for Limits {
             output_factor: 4,
             output_base: 64 << 10,
             max_component_bytes: 10 << 20,
+            compile_cache: default_cache_dir(),
         }
     }
 }
@@ -62,6 +66,19 @@ impl Limits {
             .saturating_mul(input_len)
             .saturating_add(self.output_base)
     }
+}
+
+/// `$VAPR_CACHE_DIR/plugins`, else `$XDG_CACHE_HOME/vapr/plugins`, else
+/// `~/.cache/vapr/plugins`.
+pub fn default_cache_dir() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    if let Some(d) = std::env::var_os("VAPR_CACHE_DIR") {
+        return Some(PathBuf::from(d).join("plugins"));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(d).join("vapr/plugins"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/vapr/plugins"))
 }
 
 /// Records the first denied memory growth so the error can say "memory limit".
