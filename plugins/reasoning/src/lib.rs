@@ -1,9 +1,9 @@
 //! Reasoning error injector: flips a key premise or conclusion of an explanation and keeps
 //! the rest consistent with it. A yes/no conclusion flips together with its comparison and
-//! the counts that support it ("No, there are fewer circles than squares: there are two
-//! circles and three squares" → "Yes, there are more circles than squares: there are
-//! three circles and two squares"); a free-form explanation gets one or two of its claims
-//! reversed ("likely … to protect himself from the rain" → "unlikely …").
+//! one count that supports it ("No, there are fewer circles than squares: there are two
+//! circles and three squares" → "Yes, there are more circles than squares: there are four
+//! circles and three squares"); a free-form explanation gets one or two of its claims
+//! reversed ("cold outside" → "hot outside"), hedges (`likely`) only as a last resort.
 
 mod fit;
 mod rule;

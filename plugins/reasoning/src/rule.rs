@@ -1,6 +1,8 @@
 //! Rule mode: flip the conclusion (yes/no, comparison) or one or two claims, and keep the
 //! supporting counts consistent.
 
+use std::cmp::Ordering;
+
 use vapr_plugin_sdk::prelude::*;
 use vapr_plugin_sdk::text::edit::{
     Edit as Span, apply_edits, choose_replacement, find_phrases, parse_penalty_list,
@@ -12,12 +14,6 @@ use vapr_plugin_sdk::text::inject::{
 use vapr_plugin_sdk::text::lexicon::{self, Site};
 use vapr_plugin_sdk::text::polarity::{Toggle, clause_end, flip_leading, toggle_negation};
 use vapr_plugin_sdk::text::{SeededRng, reply::normalize_for_compare, token_count, tokenize};
-
-/// Antonyms that compare quantities: flipping one swaps the counts that back it.
-const COMPARATIVES: [&str; 12] = [
-    "more", "fewer", "less", "most", "least", "greater", "larger", "smaller", "bigger", "higher",
-    "lower", "same",
-];
 
 /// Hedges: flipping them makes a claim vaguer rather than wrong, so they are flipped only
 /// when an explanation has nothing else to reverse.
@@ -120,16 +116,19 @@ pub fn edit(sample: &Sample, seed: u64) -> Result<Edit, PluginError> {
         }
     }
 
-    // A flipped comparison is backed by its counts: swap them (or, for "as many", make them
-    // differ) so the explanation still adds up.
-    if flipped
+    // A flipped comparison is backed by its counts: change one count so they agree with
+    // the new comparison (fewest words changed: one count, its noun and verb if needed).
+    let relation = edits
         .iter()
-        .any(|p| COMPARATIVES.contains(&p.as_str()) || p == "as many")
-    {
-        edits.extend(count_edits(
-            answer,
-            flipped.iter().any(|p| p == "as many" || p == "same"),
-        ));
+        .find_map(|e| match e.replacement.to_lowercase().as_str() {
+            "more" | "greater" | "larger" | "bigger" | "higher" | "most" | "different" => {
+                Some(Ordering::Greater)
+            }
+            "fewer" | "less" | "smaller" | "lower" | "least" => Some(Ordering::Less),
+            _ => None,
+        });
+    if let Some(relation) = relation.filter(|_| !flipped.is_empty()) {
+        edits.extend(count_edits(answer, relation));
     }
     let rejected = apply_edits(answer, &edits);
     if normalize_for_compare(&rejected) == normalize_for_compare(answer) {
@@ -149,38 +148,52 @@ fn as_many_to_more(answer: &str, start: usize, end: usize, clause_end: usize) ->
     out
 }
 
-/// Swaps the first two different counts (and makes their nouns agree); two equal counts
-/// make the first one higher. A single count ("two of each") is left alone: no one-word
-/// change makes it back a strict comparison.
-fn count_edits(answer: &str, were_equal: bool) -> Vec<Span> {
+/// Makes the first two counts compare as `relation` (first vs second) by changing one of
+/// them to the other ± 1, whichever needs fewer words (the noun after a changed count and
+/// the verb before the first follow it). Fewer than two counts: nothing to back.
+fn count_edits(answer: &str, relation: Ordering) -> Vec<Span> {
     let nums = counts_with_zero(answer);
-    if nums.len() < 2 {
+    if nums.len() < 2 || nums[0].value.cmp(&nums[1].value) == relation {
         return Vec::new();
     }
     let (a, b) = (nums[0], nums[1]);
-    let mut out = Vec::new();
-    let mut set = |site: &NumberSite<'_>, value: u64| {
+    let write = |site: &NumberSite<'_>, value: u64| {
         let written = if value == 0 && !site.digits {
             "no".to_string()
         } else {
             write_number_like(site, value)
         };
-        out.push(Span::new(site.start, site.end, written));
+        let mut out = vec![Span::new(site.start, site.end, written)];
         out.extend(noun_agreement(answer, site.end, value));
+        out
     };
-    let first = if were_equal || a.value == b.value {
-        a.value + 1
-    } else {
-        b.value
+    // Change the first count or the second, whichever touches fewer words.
+    let first = |value: u64| {
+        let mut out = write(&a, value);
+        out.extend(verb_agreement(answer, a.start, value));
+        out
     };
-    set(&a, first);
-    if first != a.value && !(were_equal || a.value == b.value) {
-        set(&b, a.value);
-    }
-    // "there is one X and ..." → "there are two Xs and ...": the verb before the first
-    // count follows it.
-    out.extend(verb_agreement(answer, a.start, first));
-    out
+    let candidates: Vec<Vec<Span>> = match relation {
+        Ordering::Greater => {
+            let mut c = vec![first(b.value + 1)];
+            if a.value >= 1 {
+                c.push(write(&b, a.value - 1));
+            }
+            c
+        }
+        _ => {
+            let mut c = Vec::new();
+            if b.value >= 1 {
+                c.push(first(b.value - 1));
+            }
+            c.push(write(&b, a.value + 1));
+            c
+        }
+    };
+    candidates
+        .into_iter()
+        .min_by_key(Vec::len)
+        .unwrap_or_default()
 }
 
 /// `is` ↔ `are` right before byte `at` so it agrees with a count of `value`.

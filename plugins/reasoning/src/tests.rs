@@ -56,11 +56,11 @@ const EXAMPLES: &[(&str, &str)] = &[
 fn synthetic_comparison_flips_with_its_counts() {
     assert_eq!(
         rule(EXAMPLES[0].0, EXAMPLES[0].1, 0),
-        "Yes, there are more circles than squares: there are three circles and two squares."
+        "Yes, there are more circles than squares: there are four circles and three squares."
     );
     assert_eq!(
         rule(EXAMPLES[1].0, EXAMPLES[1].1, 0),
-        "No, there are fewer triangles than circles: there is one triangle and four circles."
+        "No, there are fewer triangles than circles: there are no triangles and one circle."
     );
 }
 
@@ -72,7 +72,7 @@ fn synthetic_world_wording_with_zero_and_equal_counts() {
             "No, there are fewer circles than squares: there are no circles and two squares.",
             0
         ),
-        "Yes, there are more circles than squares: there are two circles and no squares."
+        "Yes, there are more circles than squares: there are three circles and two squares."
     );
     assert_eq!(
         rule(
@@ -85,14 +85,28 @@ fn synthetic_world_wording_with_zero_and_equal_counts() {
 }
 
 #[test]
-fn the_verb_follows_the_first_swapped_count() {
+fn counts_change_minimally_to_back_the_flipped_comparison() {
     assert_eq!(
         rule(
             "Are there more purple shapes than orange shapes?",
             "Yes, there are more purple shapes than orange shapes: there is one purple shape and no orange shapes.",
             0
         ),
-        "No, there are fewer purple shapes than orange shapes: there are no purple shapes and one orange shape."
+        "No, there are fewer purple shapes than orange shapes: there is one purple shape and two orange shapes."
+    );
+}
+
+#[test]
+fn the_cheaper_count_changes() {
+    // Raising "one green shape" would change count, noun and verb; lowering the other
+    // count changes two words.
+    assert_eq!(
+        rule(
+            "Are there more green shapes than orange shapes?",
+            "No, there are as many green shapes as orange shapes: there is one green shape and one orange shape.",
+            0
+        ),
+        "Yes, there are more green shapes than orange shapes: there is one green shape and no orange shapes."
     );
 }
 
