@@ -31,18 +31,24 @@
 //! - Checkpoints: `LoadedModel::save_pretrained(dir)` (original HF key names of the source
 //!   layout, transformers-loadable), `save_lora_adapters(dir)` (PEFT `adapter_model.safetensors`),
 //!   `peft_tensors`/`hf_tensors` for custom writers.
+//! - Generation (eval): `generate(&lm.model, &prompt_seq, Some(&images), &GenerationConfig::greedy(n,
+//!   vec![lm.chat.end_of_turn_id]), Some(&lm.chat.tokenizer))` prefills once and decodes with a
+//!   [`KvCache`]; `prefill`/`decode_step` are the lower-level steps (batch size 1).
 //! - Errors: [`ModelError`], every message names the file and field or tensor.
 
 pub mod chat;
 pub mod common;
 pub mod error;
+pub mod generate;
 pub mod loaded;
 pub mod qwen2_vl;
 pub mod safetensors_io;
 
 pub use chat::ChatTokenizer;
+pub use common::kv_cache::KvCache;
 pub use common::params::{AnyTensor, NamedParam, named_params};
 pub use error::{ModelError, Result};
+pub use generate::{Generation, GenerationConfig, Sampling, StopReason, generate};
 pub use loaded::{IMAGE_PAD, LoadedModel, load_model_dir};
 pub use qwen2_vl::{
     CompletionStats, GridThw, HfLayout, ImageEmbeds, ImageProcessor, LoraSpec, ProcessedImage,

@@ -3,6 +3,7 @@
 //! (Hugging Face names ↔ burn parameters) used by loading, saving, freezing and LoRA.
 
 pub mod attention;
+pub mod kv_cache;
 pub mod linear;
 pub mod norm;
 pub mod params;

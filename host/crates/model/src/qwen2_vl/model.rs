@@ -129,6 +129,17 @@ impl<B: Backend> Qwen2Vl<B> {
         seqs: &[Sequence],
         images: Option<&ImageEmbeds<B>>,
     ) -> Result<Tensor<B, 3>> {
+        let (embeds, cos, sin) = self.decoder_inputs(seqs, images)?;
+        Ok(self.language_model.forward(embeds, cos, sin))
+    }
+
+    /// Input embeddings (image rows scattered in) and M-RoPE tables of a right-padded batch:
+    /// `[B, S, hidden]` and `cos`/`sin [B, 1, S, head_dim]`.
+    pub(crate) fn decoder_inputs(
+        &self,
+        seqs: &[Sequence],
+        images: Option<&ImageEmbeds<B>>,
+    ) -> Result<(Tensor<B, 3>, Tensor<B, 4>, Tensor<B, 4>)> {
         let cfg = &self.config;
         let device = self.device();
         let dtype = self.dtype();
@@ -205,7 +216,7 @@ impl<B: Backend> Qwen2Vl<B> {
             &cfg.text.mrope_section,
         );
         let (cos, sin) = table.to_tensors::<B, 4>([b, 1, s, dh], &device, dtype);
-        Ok(self.language_model.forward(embeds, cos, sin))
+        Ok((embeds, cos, sin))
     }
 
     /// LM head on hidden rows. Shapes: `[N, hidden]` → `[N, vocab]`.

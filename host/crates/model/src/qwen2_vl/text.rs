@@ -11,6 +11,7 @@ use burn::tensor::{DType, Int, Tensor};
 
 use super::config::TextConfig;
 use crate::common::attention::attention;
+use crate::common::kv_cache::{KvCache, attention_with_past};
 use crate::common::norm::{RmsNorm, RmsNormConfig};
 use crate::common::rope::apply_rotary;
 use crate::common::{Init, Linear, LinearConfig, lazy_param_init};
@@ -113,7 +114,15 @@ impl TextConfig {
 
 impl<B: Backend> TextAttention<B> {
     /// Shapes: `x [B, S, hidden]`, `cos`/`sin [B, 1, S, Dh]` → `[B, S, hidden]`.
-    fn forward(&self, x: Tensor<B, 3>, cos: Tensor<B, 4>, sin: Tensor<B, 4>) -> Tensor<B, 3> {
+    /// With `cache = Some((cache, layer))` the rotated keys and values are appended to the
+    /// cache and the queries attend to everything cached before them too.
+    fn forward(
+        &self,
+        x: Tensor<B, 3>,
+        cos: Tensor<B, 4>,
+        sin: Tensor<B, 4>,
+        cache: Option<(&mut KvCache<B>, usize)>,
+    ) -> Tensor<B, 3> {
         let [b, s, _] = x.dims();
         let heads = |t: Tensor<B, 3>, n: usize| {
             let dh = t.dims()[2] / n;
@@ -124,7 +133,14 @@ impl<B: Backend> TextAttention<B> {
         let v = heads(self.v_proj.forward(x), self.num_kv_heads);
         let q = apply_rotary(q, cos.clone(), sin.clone());
         let k = apply_rotary(k, cos, sin);
-        let out = attention(q, k, v, true);
+        let out = match cache {
+            None => attention(q, k, v, true),
+            Some((cache, layer)) => {
+                let past = cache.len();
+                let (k, v) = cache.append(layer, k, v);
+                attention_with_past(q, k, v, past)
+            }
+        };
         let [_, h, _, dh] = out.dims();
         self.o_proj
             .forward(out.swap_dims(1, 2).reshape([b, s, h * dh]))
@@ -143,12 +159,27 @@ impl<B: Backend> TextModel<B> {
         cos: Tensor<B, 4>,
         sin: Tensor<B, 4>,
     ) -> Tensor<B, 3> {
+        self.forward_with_cache(embeds, cos, sin, None)
+    }
+
+    /// [`Self::forward`] for incremental decoding: `embeds` are the tokens after the
+    /// `cache.len()` cached ones (`cos`/`sin` at their positions); their keys and values are
+    /// appended to `cache`. With `None` this is exactly [`Self::forward`].
+    pub fn forward_with_cache(
+        &self,
+        embeds: Tensor<B, 3>,
+        cos: Tensor<B, 4>,
+        sin: Tensor<B, 4>,
+        mut cache: Option<&mut KvCache<B>>,
+    ) -> Tensor<B, 3> {
+        let new_tokens = embeds.dims()[1];
         let mut x = embeds;
-        for layer in &self.layers {
+        for (i, layer) in self.layers.iter().enumerate() {
             let a = layer.self_attn.forward(
                 layer.input_layernorm.forward(x.clone()),
                 cos.clone(),
                 sin.clone(),
+                cache.as_deref_mut().map(|c| (c, i)),
             );
             x = x + a;
             let h = layer.post_attention_layernorm.forward(x.clone());
@@ -157,6 +188,9 @@ impl<B: Backend> TextModel<B> {
                 .down_proj
                 .forward(silu(mlp.gate_proj.forward(h.clone())) * mlp.up_proj.forward(h));
             x = x + h;
+        }
+        if let Some(cache) = cache {
+            cache.advance(new_tokens);
         }
         self.norm.forward(x)
     }
