@@ -14,7 +14,9 @@ fn plugin_target() -> PathBuf {
     repo_root().join("target/plugin-tests")
 }
 
-/// `vapr` run from the repository root with the test plugin target dir.
+/// `vapr` run from the repository root. Without `--no-build` every call builds stale
+/// bundled plugins first (cargo serialises concurrent builds), so on a fresh clone the
+/// tests do not depend on each other's order.
 fn vapr_in_repo() -> Command {
     let mut cmd = vapr();
     cmd.current_dir(repo_root());
@@ -96,7 +98,7 @@ fn test_run_covers_every_mode_with_provenance() {
     let sample = write_sample(tmp.path(), "There are three cats on the sofa.");
     let sample = sample.to_str().unwrap();
     let run = |extra: &[&str]| {
-        let mut args = vec!["plugins", "run", "--no-build", "--sample", sample];
+        let mut args = vec!["plugins", "run", "--sample", sample];
         args.extend_from_slice(extra);
         json(&run_ok(vapr_in_repo().args(&args)))
     };
@@ -160,7 +162,7 @@ fn test_run_reports_a_refusal_and_unknown_ids() {
     let tmp = tempfile::tempdir().unwrap();
     let sample = write_sample(tmp.path(), "The cat on the left is grey.");
     let out = vapr_in_repo()
-        .args(["plugins", "run", "counting", "--no-build", "--sample"])
+        .args(["plugins", "run", "counting", "--sample"])
         .arg(&sample)
         .output()
         .unwrap();
@@ -174,7 +176,7 @@ fn test_run_reports_a_refusal_and_unknown_ids() {
     );
 
     let out = vapr_in_repo()
-        .args(["plugins", "run", "nope", "--no-build", "--sample"])
+        .args(["plugins", "run", "nope", "--sample"])
         .arg(&sample)
         .output()
         .unwrap();
