@@ -277,6 +277,24 @@ fn test_unreachable_editor_reports_every_sample_as_failed() {
         DATASET.len() as u64,
         "{summary:#}"
     );
+
+    // With a lower limit the run stops instead, leaving the samples to a re-run.
+    let strict = dir.path().join("stop.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &strict,
+        format!("max_consecutive_editor_errors = 3\n{text}"),
+    )
+    .unwrap();
+    let out = dir.path().join("stop.jsonl");
+    let stopped = generate(&input, &strict, &out, server.base_url());
+    assert!(!stopped.status.success());
+    let stderr = String::from_utf8_lossy(&stopped.stderr);
+    assert!(
+        stderr.contains("the last 3 samples all failed on the editor"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap_or_default(), "");
 }
 
 /// The classifier's answer: a category named by keyword, wrapped in chatter; or nothing.

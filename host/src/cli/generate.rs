@@ -287,6 +287,7 @@ impl Resolved {
                 penalty: config.penalty,
             },
             crash_hook,
+            max_consecutive_editor_errors: config.max_consecutive_editor_errors,
         };
         let mut plugin_dirs = config.plugin_dirs;
         plugin_dirs.extend(args.plugins_dir.iter().cloned());

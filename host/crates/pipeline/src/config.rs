@@ -58,6 +58,9 @@ pub struct GenerateConfig {
     pub max_retries: u32,
     /// Samples in flight.
     pub concurrency: usize,
+    /// Stop after this many samples in a row failed on the editor, leaving them to be
+    /// retried by a re-run; 0 = never stop.
+    pub max_consecutive_editor_errors: u64,
     /// Prompt templates directory (`<category>.*`, `classify.txt`).
     pub prompts_dir: PathBuf,
     /// Extra plugin directories (the project's `plugins/` is always searched).
@@ -80,6 +83,7 @@ impl Default for GenerateConfig {
             seed: 0,
             max_retries: 2,
             concurrency: 8,
+            max_consecutive_editor_errors: 20,
             prompts_dir: PathBuf::from("configs/prompts"),
             plugin_dirs: Vec::new(),
             editor_kind: EditorKind::Rule,

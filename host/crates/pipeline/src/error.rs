@@ -36,6 +36,11 @@ pub enum PipelineError {
         ledger: String,
         input: String,
     },
+    #[error(
+        "stopped: the last {count} samples all failed on the editor (last error: {last}); \
+         they are not recorded as done, so re-running the same command retries them"
+    )]
+    EditorDown { count: u64, last: String },
     #[error("config {path}: {message}")]
     Config { path: PathBuf, message: String },
     #[error("{0}")]

@@ -86,6 +86,10 @@ pub struct RunSettings {
     pub categorise: CategoriseSettings,
     pub edit: EditSettings,
     pub crash_hook: Option<CrashHook>,
+    /// Stop the run after this many samples in a row failed on the editor (endpoint down,
+    /// key revoked, quota spent). Those samples are left uncommitted, so re-running the
+    /// same command retries them; 0 = never stop.
+    pub max_consecutive_editor_errors: u64,
 }
 
 impl RunSettings {
@@ -247,6 +251,7 @@ pub async fn run(
     let mut in_flight = VecDeque::new();
     let window = settings.concurrency.max(1);
     let mut finished_here = 0u64;
+    let mut held: Vec<LedgerRow> = Vec::new();
     loop {
         while in_flight.len() < window {
             let Some((seq, unit)) = queue.next() else {
@@ -287,11 +292,36 @@ pub async fn run(
                 row
             }
         };
+        // Editor failures are held back while they come in a row: if the endpoint is
+        // down they are not committed (a re-run retries them); if the editor recovers they
+        // were isolated failures and are committed as such.
+        if row.reason.as_deref() == Some("editor_error") && crash.is_none() {
+            held.push(row);
+            let limit = settings.max_consecutive_editor_errors;
+            if limit > 0 && held.len() as u64 >= limit {
+                return Err(PipelineError::EditorDown {
+                    count: held.len() as u64,
+                    last: held
+                        .last()
+                        .and_then(|r| r.detail.clone())
+                        .unwrap_or_default(),
+                });
+            }
+            continue;
+        }
+        for earlier in held.drain(..) {
+            ledger.record(&earlier)?;
+            progress.finished(&earlier.status);
+        }
         ledger.record(&row)?;
         progress.finished(&row.status);
         if crash.is_some() {
             std::process::abort();
         }
+    }
+    for row in held.drain(..) {
+        ledger.record(&row)?;
+        progress.finished(&row.status);
     }
     file.sync_data().map_err(io)?;
 

@@ -51,6 +51,7 @@ fn settings(output: &Path, concurrency: usize) -> RunSettings {
             ..Default::default()
         },
         crash_hook: None,
+        max_consecutive_editor_errors: 5,
     }
 }
 
@@ -301,4 +302,46 @@ fn category_selection_skips_and_model_mode_records_template_hash() {
     assert_eq!(recs[0].rejected, "There are three cats.");
     assert_eq!(recs[0].template_sha256.as_deref(), Some("sha-counting"));
     assert_eq!(recs[0].editor.as_deref(), Some("fake-model"));
+}
+
+#[test]
+fn a_dead_editor_stops_the_run_without_marking_samples_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let plugins = Arc::new(FakePlugins::standard());
+    let dead = Rooms {
+        injectors: plugins.clone(),
+        validators: plugins.clone(),
+        templates: Arc::new(FakeTemplates),
+        editor: Some(Arc::new(FakeEditor {
+            fail: true,
+            ..Default::default()
+        })),
+    };
+    let err = block_on(run(
+        dead,
+        settings(&out, 2),
+        units(20),
+        InputCounts::default(),
+        &mut NoProgress,
+    ))
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("last 5 samples all failed on the editor"),
+        "{err}"
+    );
+    let fp = settings(&out, 2).fingerprint("fake-model");
+    assert_eq!(Ledger::open(&out, &fp).unwrap().rows().unwrap().len(), 0);
+    // The endpoint is back: the same command does every sample.
+    let s = block_on(run(
+        rooms(true),
+        settings(&out, 2),
+        units(20),
+        InputCounts::default(),
+        &mut NoProgress,
+    ))
+    .unwrap();
+    assert_eq!(s.failures.get("editor_error"), None);
+    assert_eq!(s.written + s.failed, s.eligible);
 }
