@@ -77,10 +77,10 @@ impl Reloader {
                 .canonicalize()
                 .unwrap_or_else(|_| t.dir().to_path_buf())
         });
-        if let Some(t) = &template_dir {
-            if t.is_dir() {
-                debouncer.watch(t, RecursiveMode::NonRecursive)?;
-            }
+        if let Some(t) = &template_dir
+            && t.is_dir()
+        {
+            debouncer.watch(t, RecursiveMode::NonRecursive)?;
         }
         let task = Task {
             host,
@@ -158,14 +158,12 @@ impl Task {
                 crates.insert(krate);
             }
         }
-        if templates {
-            if let Some(store) = &self.templates {
-                match store.reload() {
-                    Ok(changed) => (self.on_event)(ReloadEvent::Templates { changed }),
-                    Err(e) => (self.on_event)(ReloadEvent::TemplatesFailed {
-                        error: e.to_string(),
-                    }),
-                }
+        if templates && let Some(store) = &self.templates {
+            match store.reload() {
+                Ok(changed) => (self.on_event)(ReloadEvent::Templates { changed }),
+                Err(e) => (self.on_event)(ReloadEvent::TemplatesFailed {
+                    error: e.to_string(),
+                }),
             }
         }
         for dir in crates {

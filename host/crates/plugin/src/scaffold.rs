@@ -73,10 +73,10 @@ pub fn new_plugin(
     )?;
     write("sample.json", SAMPLE_JSON)?;
     write(".gitignore", "/target\n")?;
-    if let (SdkDependency::Path(_), Some(lock)) = (sdk, lockfile) {
-        if let Ok(text) = std::fs::read_to_string(lock) {
-            write("Cargo.lock", &text)?;
-        }
+    if let (SdkDependency::Path(_), Some(lock)) = (sdk, lockfile)
+        && let Ok(text) = std::fs::read_to_string(lock)
+    {
+        write("Cargo.lock", &text)?;
     }
     Ok(root)
 }
