@@ -407,15 +407,16 @@ fn strip_trailing_explanation(text: &str, original: &str) -> String {
     }
     let mut out = kept.join("\n").trim().to_string();
     // A trailing "(changed X to Y)" the original does not have.
-    if out.ends_with(')') && !original.trim_end().ends_with(')') {
-        if let Some(open) = out.rfind('(') {
-            let inner = out[open..].to_lowercase();
-            let commentary = [
-                "changed", "edit", "replaced", "swapped", "→", "->", "instead", "error", "was ",
-            ];
-            if open > 0 && commentary.iter().any(|w| inner.contains(w)) {
-                out = out[..open].trim_end().to_string();
-            }
+    if out.ends_with(')')
+        && !original.trim_end().ends_with(')')
+        && let Some(open) = out.rfind('(')
+    {
+        let inner = out[open..].to_lowercase();
+        let commentary = [
+            "changed", "edit", "replaced", "swapped", "→", "->", "instead", "error", "was ",
+        ];
+        if open > 0 && commentary.iter().any(|w| inner.contains(w)) {
+            out = out[..open].trim_end().to_string();
         }
     }
     out
@@ -449,10 +450,10 @@ fn strip_wrapping(text: &str, original: &str) -> String {
         }
     }
     for bullet in ["- ", "* ", "• ", "> "] {
-        if let Some(rest) = t.strip_prefix(bullet) {
-            if !o.starts_with(bullet) {
-                return rest.trim().to_string();
-            }
+        if let Some(rest) = t.strip_prefix(bullet)
+            && !o.starts_with(bullet)
+        {
+            return rest.trim().to_string();
         }
     }
     t.to_string()

@@ -57,13 +57,14 @@ pub fn edit(sample: &Sample, seed: u64) -> Result<Edit, PluginError> {
             .iter()
             .map(|s| s.entry.phrase.clone())
             .collect();
-        if l.polarity == Polarity::No && !asked_colours.is_empty() {
-            if let Some(list) = lists.iter().find(|list| list.iter().all(|s| !asked(s))) {
-                let rep = &asked_colours[0];
-                if !vapr_plugin_sdk::text::edit::is_banned(rep, &penalty) {
-                    let recolour = Span::new(list[0].start, list[list.len() - 1].end, rep.clone());
-                    return finish(answer, &[recolour, flip.clone()]);
-                }
+        if l.polarity == Polarity::No
+            && !asked_colours.is_empty()
+            && let Some(list) = lists.iter().find(|list| list.iter().all(|s| !asked(s)))
+        {
+            let rep = &asked_colours[0];
+            if !vapr_plugin_sdk::text::edit::is_banned(rep, &penalty) {
+                let recolour = Span::new(list[0].start, list[list.len() - 1].end, rep.clone());
+                return finish(answer, &[recolour, flip.clone()]);
             }
         }
     }

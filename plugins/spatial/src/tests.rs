@@ -172,7 +172,7 @@ fn edits_are_small_and_means_meet_the_paper_profile() {
             let out = rule(q, a, seed);
             let (gap, ld) = edit_size(a, &out);
             assert!(
-                ld >= 1 && ld <= 4 && gap <= 2,
+                (1..=4).contains(&ld) && gap <= 2,
                 "{a:?} -> {out:?}: gap {gap}, ld {ld}"
             );
             gaps += gap;
