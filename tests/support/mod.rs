@@ -19,7 +19,10 @@ pub fn vapr() -> Command {
 
 /// The repository root (where `plugins/`, `configs/` and `wit/` live).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Runs `cmd` and panics with its stdout/stderr unless it succeeded.
