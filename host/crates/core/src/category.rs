@@ -61,7 +61,9 @@ impl fmt::Display for Category {
 
 /// A category name that is not one of the ten.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown category `{0}` (expected one of: counting, spatial, object, color, size, background, existence, referential, captioning, reasoning)")]
+#[error(
+    "unknown category `{0}` (expected one of: counting, spatial, object, color, size, background, existence, referential, captioning, reasoning)"
+)]
 pub struct UnknownCategory(pub String);
 
 impl FromStr for Category {
