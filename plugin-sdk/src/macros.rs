@@ -96,6 +96,7 @@ macro_rules! register_injector {
                 }
             }
 
+            #[allow(dead_code)] // used by `export!` on wasm only
             struct Exports;
 
             impl exports::vapr::plugin::injection::Guest for Exports {
@@ -139,6 +140,9 @@ macro_rules! register_injector {
                 }
             }
 
+            // Only the wasm component exports the interface: natively the exported names
+            // (`vapr:plugin/…#…`) are not valid linker symbols, and unit tests need no export.
+            #[cfg(target_arch = "wasm32")]
             export!(Exports);
         }
     };
@@ -159,6 +163,7 @@ macro_rules! register_validator {
             use vapr::plugin::types as wit;
             type P = super::__VaprValidatorPlugin;
 
+            #[allow(dead_code)] // used by `export!` on wasm only
             struct Exports;
 
             impl exports::vapr::plugin::validation::Guest for Exports {
@@ -183,6 +188,9 @@ macro_rules! register_validator {
                 }
             }
 
+            // Only the wasm component exports the interface: natively the exported names
+            // (`vapr:plugin/…#…`) are not valid linker symbols, and unit tests need no export.
+            #[cfg(target_arch = "wasm32")]
             export!(Exports);
         }
     };

@@ -29,6 +29,10 @@ fn pairs() -> Vec<EncodedPair<Vec<f32>>> {
 }
 
 fn model(seed: u64) -> TinyLm<AB> {
+    // The backend's RNG is process-global and tests run on parallel threads: seeding and
+    // initialising must not interleave with another test's, or "same seed" gives other weights.
+    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
     let device = Default::default();
     AB::seed(&device, seed);
     TinyLmConfig::new(16).init::<AB>(&device)
@@ -132,7 +136,14 @@ fn accumulation_equals_one_larger_batch() {
     let mut b = trainer(small, 3);
     let ma = a.step().unwrap();
     let mb = b.step().unwrap();
-    assert!((ma.grad_norm - mb.grad_norm).abs() < 1e-5 * ma.grad_norm);
+    // Two half-batch sums vs one full-batch sum differ only in f32 summation order, which
+    // depends on how the backend was built (threads, SIMD): allow 1e-4 relative.
+    assert!(
+        (ma.grad_norm - mb.grad_norm).abs() < 1e-4 * ma.grad_norm,
+        "{} vs {}",
+        ma.grad_norm,
+        mb.grad_norm
+    );
     assert!((ma.loss - mb.loss).abs() < 1e-6);
     // Adam's first update is lr·g/(|g| + eps): rounding in tiny gradients shows at ~1e-5.
     for (x, y) in flat(a.model()).iter().zip(flat(b.model())) {
