@@ -224,6 +224,21 @@ mod tests {
         }
     }
 
+    /// Stage 3 over the fake plugins (as injectors and validators) and fake templates.
+    fn stage<'a>(
+        plugins: &'a FakePlugins,
+        mode: EditMode<'a>,
+        settings: &'a EditSettings,
+    ) -> Stage3<'a> {
+        Stage3 {
+            injectors: plugins,
+            validators: plugins,
+            templates: &FakeTemplates,
+            mode,
+            settings,
+        }
+    }
+
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -236,13 +251,7 @@ mod tests {
     fn rule_edit_passes_validators_on_first_try() {
         let plugins = FakePlugins::standard();
         let settings = EditSettings::default();
-        let stage = Stage3 {
-            injectors: &plugins,
-            validators: &plugins,
-            templates: &FakeTemplates,
-            mode: EditMode::Rule,
-            settings: &settings,
-        };
+        let stage = stage(&plugins, EditMode::Rule, &settings);
         let out = block_on(stage.run(
             sample("There are three dogs.", Category::Counting),
             "counting",
@@ -264,13 +273,7 @@ mod tests {
             max_retries: 2,
             ..Default::default()
         };
-        let stage = Stage3 {
-            injectors: &plugins,
-            validators: &plugins,
-            templates: &FakeTemplates,
-            mode: EditMode::Rule,
-            settings: &settings,
-        };
+        let stage = stage(&plugins, EditMode::Rule, &settings);
         let out = block_on(stage.run(
             sample("LONGFIRST three dogs.", Category::Counting),
             "counting",
@@ -290,13 +293,7 @@ mod tests {
             max_retries: 1,
             ..Default::default()
         };
-        let stage = Stage3 {
-            injectors: &plugins,
-            validators: &plugins,
-            templates: &FakeTemplates,
-            mode: EditMode::Rule,
-            settings: &settings,
-        };
+        let stage = stage(&plugins, EditMode::Rule, &settings);
         let err = block_on(stage.run(
             sample("ALWAYSLONG dogs.", Category::Counting),
             "counting",
@@ -320,13 +317,7 @@ mod tests {
             max_retries: 2,
             ..Default::default()
         };
-        let stage = Stage3 {
-            injectors: &plugins,
-            validators: &plugins,
-            templates: &FakeTemplates,
-            mode: EditMode::Model(&editor),
-            settings: &settings,
-        };
+        let stage = stage(&plugins, EditMode::Model(&editor), &settings);
         let err = block_on(stage.run(sample("Three birds.", Category::Counting), "counting", 1))
             .unwrap_err();
         assert_eq!((err.reason.as_str(), err.attempts), ("refused", 3));
@@ -344,13 +335,7 @@ mod tests {
         let plugins = FakePlugins::standard();
         let editor = FakeEditor::default();
         let settings = EditSettings::default();
-        let stage = Stage3 {
-            injectors: &plugins,
-            validators: &plugins,
-            templates: &FakeTemplates,
-            mode: EditMode::Model(&editor),
-            settings: &settings,
-        };
+        let stage = stage(&plugins, EditMode::Model(&editor), &settings);
         let out = block_on(stage.run(
             sample("There are three dogs.", Category::Counting),
             "counting",
@@ -378,13 +363,7 @@ mod tests {
             max_retries: 3,
             ..Default::default()
         };
-        let stage = Stage3 {
-            injectors: &plugins,
-            validators: &plugins,
-            templates: &FakeTemplates,
-            mode: EditMode::Model(&editor),
-            settings: &settings,
-        };
+        let stage = stage(&plugins, EditMode::Model(&editor), &settings);
         let err = block_on(stage.run(sample("Three dogs.", Category::Counting), "counting", 1))
             .unwrap_err();
         assert_eq!((err.reason.as_str(), err.attempts), ("editor_error", 1));
