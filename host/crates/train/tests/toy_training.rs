@@ -31,11 +31,14 @@ fn pairs() -> Vec<EncodedPair<Vec<f32>>> {
 fn model(seed: u64) -> TinyLm<AB> {
     // The backend's RNG is process-global and tests run on parallel threads: seeding and
     // initialising must not interleave with another test's, or "same seed" gives other weights.
+    // burn initialises parameters lazily (on first read), so read them all under the lock too.
     static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
     let device = Default::default();
     AB::seed(&device, seed);
-    TinyLmConfig::new(16).init::<AB>(&device)
+    let m = TinyLmConfig::new(16).init::<AB>(&device);
+    let _ = flat(&m);
+    m
 }
 
 fn settings() -> TrainSettings {
