@@ -1,7 +1,9 @@
 //! The report room: dataset bias statistics (the paper's table), plots and run reports.
 //!
 //! - [`stats`]: length/style bias statistics of preference datasets (`vapr stats`).
+//! - [`quickstart`]: the quickstart's results record and its report.
 
+pub mod quickstart;
 pub mod stats;
 
 pub use stats::{
