@@ -1,0 +1,1 @@
+//! End-to-end CLI tests (see the module docs once written).
