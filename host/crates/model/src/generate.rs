@@ -1,12 +1,17 @@
-//! Text generation for Qwen2-VL: prefill the prompt once (image rows scattered in, M-RoPE
-//! positions from the image grids), then decode one token at a time against a [`KvCache`].
-//! Greedy by default; temperature/top-p sampling with a seed as an option.
+//! Batched text generation with a KV cache, for every model family through one trait.
 //!
-//! Decoded tokens continue the M-RoPE positions after the prompt: the token at cache index `t`
-//! gets position `t + rope_delta` on all three axes, `rope_delta = max prompt position + 1 −
-//! prompt length` (transformers' `cache_position + rope_deltas`).
+//! [`generate_batch`] prefills a batch of prompts once (left-padded to a common length, padding
+//! masked out of attention), then decodes one token per row and step against a [`KvCache`].
+//! Greedy by default (argmax, first index on ties like torch); temperature/top-p sampling with a
+//! seed as an option. A row stops on an EOS id, a stop string or `max_new_tokens`; a finished row
+//! is dropped from the cache and costs nothing afterwards. Each row's ids equal what the row
+//! would get alone ([`generate`] is the batch of one): padding is masked, positions are per row,
+//! and every row samples from its own RNG seeded with [`Sampling::seed`].
 //!
-//! Batch size 1: every prompt gets its own cache (no padding, so no pad mask is needed).
+//! A model family plugs in by implementing [`BatchDecoder`]; see its docs. Qwen2-VL (and
+//! Qwen2.5-VL, a variant of the same struct) implements it here: image rows are scattered into
+//! the prompt embeddings, M-RoPE positions come from the image grids, and decoded tokens continue
+//! at `max prompt position + 1` on all three axes (transformers' `cache_position + rope_deltas`).
 
 use std::time::Instant;
 
@@ -19,6 +24,59 @@ use crate::common::rope::{inv_freq, mrope_table};
 use crate::error::{ModelError, Result};
 use crate::qwen2_vl::{GridThw, ImageEmbeds, Qwen2Vl, Sequence, rope_index};
 
+/// A decoder-only model family that [`generate_batch`] can drive.
+///
+/// The generic loop owns sampling, stopping and the batch bookkeeping; a family only runs its
+/// forward passes. Contract, for a family `F` (see the `Qwen2Vl` impl in this module):
+///
+/// - **`Images`**: the family's encoded images (Qwen2-VL: [`ImageEmbeds`]; LLaVA: projected
+///   CLIP features). Encoded once per batch by the caller; each prompt's
+///   [`Sequence::images`] indexes into them in order of appearance.
+/// - **[`Self::new_cache`]**: `KvCache::new(number of decoder layers)`.
+/// - **[`Self::prefill_batch`]**: `prompts[b].ids` are complete prompt ids with image
+///   placeholders already expanded to one token per image row (`completion_start` is ignored).
+///   The family must
+///   1. build input embeddings **left-padded** to `S = max len` (any finite padding
+///      embedding; zeros work), image rows scattered in, plus rotary tables at each row's
+///      own positions (padding positions: anything finite);
+///   2. call `cache.begin(pad, next_pos)` with `pad[b] = S − len_b` and `next_pos[b]` = the
+///      rotary position of the token after the prompt (1-D RoPE: `len_b`; M-RoPE: max
+///      prompt position + 1);
+///   3. run its decoder with the cache: each attention layer appends its rotated keys and
+///      values with `cache.append(layer, k, v)` and attends under the mask
+///      `cache.step_mask(S, device)` (computed once per pass, before the first append;
+///      `None` means plain causal attention is exact) via
+///      [`crate::common::attention::masked_attention`]; after the last layer,
+///      `cache.advance(S)`;
+///   4. return the logits of column `S − 1` (every row's last prompt token), `[B, vocab]`.
+/// - **[`Self::decode_batch`]**: one new token per cache row (`tokens.len() == cache.rows()`),
+///   at position `cache.next_positions()[b]`; same attention as above with
+///   `step_mask(1, …)` and `cache.advance(1)` (which moves the positions on); returns
+///   `[rows, vocab]` logits.
+///
+/// The loop may drop finished rows between steps with [`KvCache::retain`], so a family must
+/// not keep per-row state outside the cache. Logits may be in any float dtype.
+pub trait BatchDecoder<B: Backend> {
+    /// Encoded images that prompts refer to by index.
+    type Images;
+
+    /// An empty cache sized for this model's decoder.
+    fn new_cache(&self) -> KvCache<B>;
+
+    /// Runs a batch of prompts through the decoder, filling the empty `cache`; returns the
+    /// logits of each row's last prompt token. Shapes: → `[B, vocab]`.
+    fn prefill_batch(
+        &self,
+        prompts: &[Sequence],
+        images: Option<&Self::Images>,
+        cache: &mut KvCache<B>,
+    ) -> Result<Tensor<B, 2>>;
+
+    /// Feeds one token per cache row after the cached ones; returns the logits of the next.
+    /// Shapes: `tokens [rows]` → `[rows, vocab]`.
+    fn decode_batch(&self, tokens: &[u32], cache: &mut KvCache<B>) -> Result<Tensor<B, 2>>;
+}
+
 /// Temperature / nucleus sampling, reproducible from `seed`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sampling {
@@ -26,6 +84,8 @@ pub struct Sampling {
     pub temperature: f32,
     /// Smallest set of most likely tokens whose probabilities sum to at least `top_p` (1 = all).
     pub top_p: f32,
+    /// Seed of every row's RNG (each row draws from its own, so its sample does not depend on
+    /// the other rows of the batch).
     pub seed: u64,
 }
 
@@ -67,18 +127,129 @@ pub enum StopReason {
 pub struct Generation {
     pub ids: Vec<u32>,
     pub stop: StopReason,
-    /// Wall time of prefill and of the decode steps, in seconds.
+    /// Wall time of the prefill and of the decode steps of the whole batch, in seconds.
     pub prefill_s: f64,
     pub decode_s: f64,
+}
+
+impl<B: Backend> BatchDecoder<B> for Qwen2Vl<B> {
+    type Images = ImageEmbeds<B>;
+
+    fn new_cache(&self) -> KvCache<B> {
+        KvCache::new(self.config.text.num_hidden_layers)
+    }
+
+    fn prefill_batch(
+        &self,
+        prompts: &[Sequence],
+        images: Option<&ImageEmbeds<B>>,
+        cache: &mut KvCache<B>,
+    ) -> Result<Tensor<B, 2>> {
+        if !cache.is_empty() {
+            return Err(ModelError::Input(format!(
+                "prefill needs an empty KV cache, it holds {} tokens",
+                cache.len()
+            )));
+        }
+        let s = prompts.iter().map(|p| p.ids.len()).max().unwrap_or(0);
+        if let Some(bi) = prompts.iter().position(|p| p.ids.is_empty()) {
+            return Err(ModelError::Input(format!("prompt {bi} has no tokens")));
+        }
+        if s == 0 {
+            return Err(ModelError::Input("empty batch of prompts".into()));
+        }
+        let device = self.device();
+        let dtype = self.dtype();
+        let hidden = self.config.text.hidden_size;
+        let dh = self.config.text.head_dim();
+        let (mut embeds, mut cos, mut sin) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut pad, mut next_pos) = (Vec::new(), Vec::new());
+        for (bi, prompt) in prompts.iter().enumerate() {
+            // One row at a time: the inputs of an unpadded row, then padding in front.
+            let (e, c, sn) = self
+                .decoder_inputs(std::slice::from_ref(prompt), images)
+                .map_err(|e| ModelError::Input(format!("prompt {bi}: {e}")))?;
+            // `decoder_inputs` checked that every image index exists.
+            let grids: Vec<GridThw> = match images {
+                Some(im) => prompt.images.iter().map(|&i| im.grids[i]).collect(),
+                None => Vec::new(),
+            };
+            let ri = rope_index(
+                &prompt.ids,
+                self.config.image_token_id,
+                &grids,
+                self.config.vision.spatial_merge_size,
+            )?;
+            let len = prompt.ids.len();
+            next_pos.push(ri.rope_delta + len as i64);
+            let p = s - len;
+            pad.push(p);
+            if p == 0 {
+                embeds.push(e);
+                cos.push(c);
+                sin.push(sn);
+            } else {
+                let z = |shape: [usize; 4]| Tensor::<B, 4>::zeros(shape, (&device, dtype));
+                embeds.push(Tensor::cat(
+                    vec![Tensor::zeros([1, p, hidden], (&device, dtype)), e],
+                    1,
+                ));
+                cos.push(Tensor::cat(vec![z([1, 1, p, dh]).add_scalar(1.0), c], 2));
+                sin.push(Tensor::cat(vec![z([1, 1, p, dh]), sn], 2));
+            }
+        }
+        let b = prompts.len();
+        cache.begin(pad, next_pos);
+        let h = self.language_model.forward_with_cache(
+            Tensor::cat(embeds, 0),
+            Tensor::cat(cos, 0),
+            Tensor::cat(sin, 0),
+            Some(cache),
+        );
+        Ok(self.lm_logits(h.narrow(1, s - 1, 1).reshape([b, hidden])))
+    }
+
+    fn decode_batch(&self, tokens: &[u32], cache: &mut KvCache<B>) -> Result<Tensor<B, 2>> {
+        if cache.is_empty() {
+            return Err(ModelError::Input(
+                "decode_batch needs a prefilled KV cache".into(),
+            ));
+        }
+        if tokens.len() != cache.rows() {
+            return Err(ModelError::Input(format!(
+                "decode_batch got {} tokens for {} cache rows",
+                tokens.len(),
+                cache.rows()
+            )));
+        }
+        let device = self.device();
+        let t = &self.config.text;
+        let b = tokens.len();
+        let ids: Vec<i64> = tokens.iter().map(|&x| x as i64).collect();
+        let ids = Tensor::<B, 2, Int>::from_data(TensorData::new(ids, [b, 1]), &device);
+        let embeds = self.language_model.embed_tokens.forward(ids);
+        let pos = cache.next_positions().to_vec();
+        let dh = t.head_dim();
+        let table = mrope_table(
+            &[pos.clone(), pos.clone(), pos],
+            &inv_freq(t.rope_theta, dh),
+            &t.mrope_section,
+        );
+        let (cos, sin) = table.to_tensors::<B, 4>([b, 1, 1, dh], &device, self.dtype());
+        let h = self
+            .language_model
+            .forward_with_cache(embeds, cos, sin, Some(cache));
+        Ok(self.lm_logits(h.reshape([b, t.hidden_size])))
+    }
 }
 
 impl<B: Backend> Qwen2Vl<B> {
     /// An empty cache sized for this model's decoder.
     pub fn new_cache(&self) -> KvCache<B> {
-        KvCache::new(self.config.text.num_hidden_layers)
+        BatchDecoder::new_cache(self)
     }
 
-    /// Runs the prompt through the decoder, filling the empty `cache`, and returns the f32
+    /// Runs one prompt through the decoder, filling the empty `cache`, and returns the f32
     /// logits `[vocab]` of its last position (the distribution of the first new token).
     pub fn prefill(
         &self,
@@ -86,135 +257,172 @@ impl<B: Backend> Qwen2Vl<B> {
         images: Option<&ImageEmbeds<B>>,
         cache: &mut KvCache<B>,
     ) -> Result<Vec<f32>> {
-        if !cache.is_empty() {
-            return Err(ModelError::Input(format!(
-                "prefill needs an empty KV cache, it holds {} tokens",
-                cache.len()
-            )));
-        }
-        let (embeds, cos, sin) = self.decoder_inputs(std::slice::from_ref(prompt), images)?;
-        // `decoder_inputs` checked that every image index exists.
-        let grids: Vec<GridThw> = match images {
-            Some(im) => prompt.images.iter().map(|&i| im.grids[i]).collect(),
-            None => Vec::new(),
-        };
-        let ri = rope_index(
-            &prompt.ids,
-            self.config.image_token_id,
-            &grids,
-            self.config.vision.spatial_merge_size,
-        )?;
-        let h = self
-            .language_model
-            .forward_with_cache(embeds, cos, sin, Some(cache));
-        cache.rope_delta = ri.rope_delta;
-        let [_, s, d] = h.dims();
-        self.last_logits(h.narrow(1, s - 1, 1).reshape([1, d]))
+        let logits = self.prefill_batch(std::slice::from_ref(prompt), images, cache)?;
+        Ok(logits_rows(logits)?.pop().expect("one row"))
     }
 
     /// Feeds one token after the cached ones and returns the f32 logits `[vocab]` of the next.
     pub fn decode_step(&self, token: u32, cache: &mut KvCache<B>) -> Result<Vec<f32>> {
-        if cache.is_empty() {
-            return Err(ModelError::Input(
-                "decode_step needs a prefilled KV cache".into(),
-            ));
-        }
-        let device = self.device();
-        let t = &self.config.text;
-        let ids =
-            Tensor::<B, 2, Int>::from_data(TensorData::new(vec![token as i64], [1, 1]), &device);
-        let embeds = self.language_model.embed_tokens.forward(ids);
-        let pos = cache.len() as i64 + cache.rope_delta;
-        let dh = t.head_dim();
-        let table = mrope_table(
-            &[vec![pos], vec![pos], vec![pos]],
-            &inv_freq(t.rope_theta, dh),
-            &t.mrope_section,
-        );
-        let (cos, sin) = table.to_tensors::<B, 4>([1, 1, 1, dh], &device, self.dtype());
-        let h = self
-            .language_model
-            .forward_with_cache(embeds, cos, sin, Some(cache));
-        self.last_logits(h.reshape([1, t.hidden_size]))
+        let logits = self.decode_batch(&[token], cache)?;
+        Ok(logits_rows(logits)?.pop().expect("one row"))
     }
+}
 
-    fn last_logits(&self, hidden: Tensor<B, 2>) -> Result<Vec<f32>> {
-        self.lm_logits(hidden)
-            .cast(DType::F32)
-            .into_data()
-            .to_vec::<f32>()
-            .map_err(|e| ModelError::Input(format!("reading logits back: {e:?}")))
-    }
+/// Reads `[rows, vocab]` logits back as f32 rows.
+fn logits_rows<B: Backend>(logits: Tensor<B, 2>) -> Result<Vec<Vec<f32>>> {
+    let [_, vocab] = logits.dims();
+    let flat = logits
+        .cast(DType::F32)
+        .into_data()
+        .to_vec::<f32>()
+        .map_err(|e| ModelError::Input(format!("reading logits back: {e:?}")))?;
+    Ok(flat.chunks(vocab.max(1)).map(<[f32]>::to_vec).collect())
 }
 
 /// Generates a completion of `prompt` (ids with expanded image tokens; `images` indexes into
 /// `image_embeds`, `completion_start` is ignored). `tokenizer` is needed only for stop strings.
-pub fn generate<B: Backend>(
-    model: &Qwen2Vl<B>,
+/// The batch of one of [`generate_batch`].
+pub fn generate<B: Backend, M: BatchDecoder<B> + ?Sized>(
+    model: &M,
     prompt: &Sequence,
-    image_embeds: Option<&ImageEmbeds<B>>,
+    image_embeds: Option<&M::Images>,
     config: &GenerationConfig,
     tokenizer: Option<&tokenizers::Tokenizer>,
 ) -> Result<Generation> {
+    let mut out = generate_batch(
+        model,
+        std::slice::from_ref(prompt),
+        image_embeds,
+        config,
+        tokenizer,
+    )?;
+    Ok(out.pop().expect("one generation per prompt"))
+}
+
+/// Generates a completion of every prompt of a batch (one [`Generation`] per prompt, in order).
+///
+/// `prompts[b]` holds complete prompt ids (image placeholders expanded; `completion_start` is
+/// ignored) and the indices of its images in `images`. Prompts may differ in length and in
+/// having images. `tokenizer` is needed only for stop strings.
+pub fn generate_batch<B: Backend, M: BatchDecoder<B> + ?Sized>(
+    model: &M,
+    prompts: &[Sequence],
+    images: Option<&M::Images>,
+    config: &GenerationConfig,
+    tokenizer: Option<&tokenizers::Tokenizer>,
+) -> Result<Vec<Generation>> {
     if !config.stop_strings.is_empty() && tokenizer.is_none() {
         return Err(ModelError::Input(
             "stop strings are set but no tokenizer was given to decode the completion".into(),
         ));
     }
-    let mut rng = config.sampling.as_ref().map(|s| SeededRng::new(s.seed));
-    let mut ids = Vec::with_capacity(config.max_new_tokens);
-    let mut cache = model.new_cache();
-    let start = Instant::now();
-    if config.max_new_tokens == 0 {
-        return Ok(Generation {
-            ids,
-            stop: StopReason::MaxNewTokens,
-            prefill_s: 0.0,
-            decode_s: 0.0,
-        });
+    let n = prompts.len();
+    let done = |ids: Vec<Vec<u32>>, stops: Vec<StopReason>, prefill_s, decode_s| {
+        ids.into_iter()
+            .zip(stops)
+            .map(|(ids, stop)| Generation {
+                ids,
+                stop,
+                prefill_s,
+                decode_s,
+            })
+            .collect()
+    };
+    if n == 0 || config.max_new_tokens == 0 {
+        return Ok(done(
+            vec![Vec::new(); n],
+            vec![StopReason::MaxNewTokens; n],
+            0.0,
+            0.0,
+        ));
     }
-    let mut logits = model.prefill(prompt, image_embeds, &mut cache)?;
-    let prefill_s = start.elapsed().as_secs_f64();
-    let stop = loop {
-        let next = match (&config.sampling, rng.as_mut()) {
-            (Some(s), Some(rng)) if s.temperature > 0.0 => sample(&logits, s, rng),
-            _ => argmax(&logits),
-        };
-        ids.push(next);
-        if config.eos_token_ids.contains(&next) {
-            break StopReason::Eos;
-        }
-        if let Some(tok) = tokenizer.filter(|_| !config.stop_strings.is_empty()) {
-            let text = tok.decode(&ids, false).map_err(|e| ModelError::Tokenizer {
-                path: "tokenizer.json".into(),
-                message: format!("decoding generated ids: {e}"),
-            })?;
-            if config
-                .stop_strings
-                .iter()
-                .any(|s| text.contains(s.as_str()))
-            {
-                break StopReason::StopString;
+    let greedy = config
+        .sampling
+        .as_ref()
+        .is_none_or(|s| s.temperature <= 0.0);
+    let mut rngs: Vec<Option<SeededRng>> = (0..n)
+        .map(|_| {
+            config
+                .sampling
+                .as_ref()
+                .filter(|_| !greedy)
+                .map(|s| SeededRng::new(s.seed))
+        })
+        .collect();
+    let mut ids: Vec<Vec<u32>> = vec![Vec::with_capacity(config.max_new_tokens); n];
+    let mut stops = vec![StopReason::MaxNewTokens; n];
+    let start = Instant::now();
+    let mut cache = model.new_cache();
+    let mut logits = model.prefill_batch(prompts, images, &mut cache)?;
+    let mut prefill_s = None;
+    // `active[c]`: the prompt of cache row `c`.
+    let mut active: Vec<usize> = (0..n).collect();
+    loop {
+        let rows = logits_rows(logits)?;
+        prefill_s.get_or_insert_with(|| start.elapsed().as_secs_f64());
+        let mut keep = Vec::with_capacity(active.len());
+        let mut next_tokens = Vec::with_capacity(active.len());
+        for (c, &row) in active.iter().enumerate() {
+            let next = match (config.sampling.as_ref(), rngs[row].as_mut()) {
+                (Some(s), Some(rng)) => sample(&rows[c], s, rng),
+                _ => argmax(&rows[c]),
+            };
+            ids[row].push(next);
+            let stop = if config.eos_token_ids.contains(&next) {
+                Some(StopReason::Eos)
+            } else if hits_stop_string(&ids[row], config, tokenizer)? {
+                Some(StopReason::StopString)
+            } else if ids[row].len() >= config.max_new_tokens {
+                Some(StopReason::MaxNewTokens)
+            } else {
+                None
+            };
+            match stop {
+                Some(reason) => stops[row] = reason,
+                None => {
+                    keep.push(c);
+                    next_tokens.push(next);
+                }
             }
         }
-        if ids.len() >= config.max_new_tokens {
-            break StopReason::MaxNewTokens;
+        if keep.is_empty() {
+            break;
         }
-        logits = model.decode_step(next, &mut cache)?;
-    };
+        if keep.len() < active.len() {
+            cache.retain(&keep);
+            active = keep.iter().map(|&c| active[c]).collect();
+        }
+        logits = model.decode_batch(&next_tokens, &mut cache)?;
+    }
     let total = start.elapsed().as_secs_f64();
+    let prefill_s = prefill_s.unwrap_or(total);
     tracing::debug!(
-        tokens = ids.len(),
+        prompts = n,
+        tokens = ids.iter().map(Vec::len).sum::<usize>(),
         prefill_s,
         decode_s = total - prefill_s,
         "generated"
     );
-    Ok(Generation {
-        ids,
-        stop,
-        prefill_s,
-        decode_s: total - prefill_s,
-    })
+    Ok(done(ids, stops, prefill_s, total - prefill_s))
+}
+
+/// Whether the decoded completion contains one of the stop strings.
+fn hits_stop_string(
+    ids: &[u32],
+    config: &GenerationConfig,
+    tokenizer: Option<&tokenizers::Tokenizer>,
+) -> Result<bool> {
+    let Some(tok) = tokenizer.filter(|_| !config.stop_strings.is_empty()) else {
+        return Ok(false);
+    };
+    let text = tok.decode(ids, false).map_err(|e| ModelError::Tokenizer {
+        path: "tokenizer.json".into(),
+        message: format!("decoding generated ids: {e}"),
+    })?;
+    Ok(config
+        .stop_strings
+        .iter()
+        .any(|s| !s.is_empty() && text.contains(s.as_str())))
 }
 
 /// Index of the largest logit, the first one on ties (torch's `argmax`).

@@ -2,7 +2,9 @@
 //! through [`attention`], so a fused CUDA kernel can replace its body later.
 //!
 //! Right-padded batches need no mask beyond causality: real tokens never see the padding that
-//! follows them, and outputs at padded positions are ignored by the caller.
+//! follows them, and outputs at padded positions are ignored by the caller. Left-padded
+//! generation batches (and queries after a KV cache) use [`masked_attention`] with the mask of
+//! [`crate::KvCache::step_mask`].
 
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
@@ -47,6 +49,29 @@ pub fn attention<B: Backend>(
     softmax(scores, 3).cast(dtype).matmul(v)
 }
 
+/// `softmax(q·kᵀ/√d masked)·v` with the softmax in f32; `mask` is true where a key is hidden
+/// and broadcasts over heads. Every query must keep at least one key (else its row is NaN).
+///
+/// Shapes: `q [B, H, S, Dh]`, `k`/`v [B, Hkv, T, Dh]`, `mask [B, 1, S, T]` → `[B, H, S, Dh]`.
+pub fn masked_attention<B: Backend>(
+    q: Tensor<B, 4>,
+    k: Tensor<B, 4>,
+    v: Tensor<B, 4>,
+    mask: Tensor<B, 4, Bool>,
+) -> Tensor<B, 4> {
+    let [b, h, s, d] = q.dims();
+    let [_, hkv, t, _] = k.dims();
+    let k = repeat_kv(k, h / hkv);
+    let v = repeat_kv(v, h / hkv);
+    let dtype = q.dtype();
+    let scores = q
+        .matmul(k.swap_dims(2, 3))
+        .mul_scalar((d as f64).powf(-0.5))
+        .cast(DType::F32)
+        .mask_fill(mask.expand([b, h, s, t]), f32::NEG_INFINITY);
+    softmax(scores, 3).cast(dtype).matmul(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +100,21 @@ mod tests {
                 assert!((out[head * 6 + i] - e).abs() < 1e-6);
             }
         }
+    }
+
+    #[test]
+    fn test_masked_attention_with_causal_mask_equals_causal_attention() {
+        use burn::tensor::Distribution;
+        let device = Default::default();
+        let q = Tensor::<B, 4>::random([2, 4, 5, 8], Distribution::Normal(0.0, 1.0), &device);
+        let k = Tensor::<B, 4>::random([2, 2, 5, 8], Distribution::Normal(0.0, 1.0), &device);
+        let v = Tensor::<B, 4>::random([2, 2, 5, 8], Distribution::Normal(0.0, 1.0), &device);
+        let full = attention(q.clone(), k.clone(), v.clone(), true);
+        let mask = Tensor::<B, 2, Bool>::tril_mask([5, 5], 0, &device)
+            .unsqueeze::<4>()
+            .expand([2, 1, 5, 5]);
+        let masked = masked_attention(q, k, v, mask);
+        let diff = (full - masked).abs().max().into_scalar();
+        assert!(diff < 1e-6, "max |Δ| = {diff}");
     }
 }

@@ -7,11 +7,11 @@
 use burn::module::{Module, Param};
 use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, Int, Tensor};
+use burn::tensor::{Bool, DType, Int, Tensor};
 
 use super::config::TextConfig;
-use crate::common::attention::attention;
-use crate::common::kv_cache::{KvCache, attention_with_past};
+use crate::common::attention::{attention, masked_attention};
+use crate::common::kv_cache::KvCache;
 use crate::common::norm::{RmsNorm, RmsNormConfig};
 use crate::common::rope::apply_rotary;
 use crate::common::{Init, Linear, LinearConfig, lazy_param_init};
@@ -114,14 +114,15 @@ impl TextConfig {
 
 impl<B: Backend> TextAttention<B> {
     /// Shapes: `x [B, S, hidden]`, `cos`/`sin [B, 1, S, Dh]` → `[B, S, hidden]`.
-    /// With `cache = Some((cache, layer))` the rotated keys and values are appended to the
-    /// cache and the queries attend to everything cached before them too.
+    /// With `cache = Some((cache, layer, mask))` the rotated keys and values are appended to
+    /// the cache and the queries attend to everything cached before them too, under `mask`
+    /// ([`KvCache::step_mask`]; `None`: plain causal is exact).
     fn forward(
         &self,
         x: Tensor<B, 3>,
         cos: Tensor<B, 4>,
         sin: Tensor<B, 4>,
-        cache: Option<(&mut KvCache<B>, usize)>,
+        cache: Option<(&mut KvCache<B>, usize, Option<Tensor<B, 4, Bool>>)>,
     ) -> Tensor<B, 3> {
         let [b, s, _] = x.dims();
         let heads = |t: Tensor<B, 3>, n: usize| {
@@ -135,10 +136,14 @@ impl<B: Backend> TextAttention<B> {
         let k = apply_rotary(k, cos, sin);
         let out = match cache {
             None => attention(q, k, v, true),
-            Some((cache, layer)) => {
+            Some((cache, layer, mask)) => {
                 let past = cache.len();
                 let (k, v) = cache.append(layer, k, v);
-                attention_with_past(q, k, v, past)
+                match mask {
+                    Some(mask) => masked_attention(q, k, v, mask),
+                    // Unpadded: causal over a fresh prompt, or one query that sees every key.
+                    None => attention(q, k, v, past == 0),
+                }
             }
         };
         let [_, h, _, dh] = out.dims();
@@ -163,8 +168,9 @@ impl<B: Backend> TextModel<B> {
     }
 
     /// [`Self::forward`] for incremental decoding: `embeds` are the tokens after the
-    /// `cache.len()` cached ones (`cos`/`sin` at their positions); their keys and values are
-    /// appended to `cache`. With `None` this is exactly [`Self::forward`].
+    /// `cache.len()` cached columns (`cos`/`sin` at their positions; a prefill declares its
+    /// rows' padding with [`KvCache::begin`] first); their keys and values are appended to
+    /// `cache`, padding columns are masked out. With `None` this is exactly [`Self::forward`].
     pub fn forward_with_cache(
         &self,
         embeds: Tensor<B, 3>,
@@ -173,13 +179,16 @@ impl<B: Backend> TextModel<B> {
         mut cache: Option<&mut KvCache<B>>,
     ) -> Tensor<B, 3> {
         let new_tokens = embeds.dims()[1];
+        let mask = cache
+            .as_deref()
+            .and_then(|c| c.step_mask(new_tokens, &embeds.device()));
         let mut x = embeds;
         for (i, layer) in self.layers.iter().enumerate() {
             let a = layer.self_attn.forward(
                 layer.input_layernorm.forward(x.clone()),
                 cos.clone(),
                 sin.clone(),
-                cache.as_deref_mut().map(|c| (c, i)),
+                cache.as_deref_mut().map(|c| (c, i, mask.clone())),
             );
             x = x + a;
             let h = layer.post_attention_layernorm.forward(x.clone());
