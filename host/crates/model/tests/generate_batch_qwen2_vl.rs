@@ -78,6 +78,35 @@ fn alone(lm: &LoadedModel<B>, rec: &Value) -> (Sequence, Option<ImageEmbeds<B>>)
 }
 
 #[test]
+fn test_batched_greedy_ids_match_transformers_left_padded_batch() {
+    let exp = json("generate_batch.json");
+    let max_new = exp["max_new_tokens"].as_u64().unwrap() as usize;
+    for name in ["nested", "flat"] {
+        let lm = load(name);
+        let recs = exp["models"][name].as_array().unwrap().clone();
+        let (seqs, im) = batch(&lm, &recs);
+        let lens: Vec<usize> = seqs.iter().map(|s| s.ids.len()).collect();
+        assert_eq!(lens, [45, 64, 56, 37], "{name}: prompt lengths");
+        let cfg = GenerationConfig::greedy(max_new, vec![lm.chat.end_of_turn_id]);
+        let got = generate_batch(&lm.model, &seqs, im.as_ref(), &cfg, None).unwrap();
+        for (rec, g) in recs.iter().zip(&got) {
+            let want = ids(&rec["greedy_ids"]);
+            assert_eq!(
+                g.ids, want,
+                "{name} {:?}: greedy ids differ",
+                rec["question"]
+            );
+            let stop = if want.last() == Some(&lm.chat.end_of_turn_id) {
+                StopReason::Eos
+            } else {
+                StopReason::MaxNewTokens
+            };
+            assert_eq!(g.stop, stop);
+        }
+    }
+}
+
+#[test]
 fn test_batched_greedy_equals_unbatched_for_every_row() {
     let exp = json("generate.json");
     for name in ["nested", "flat"] {
