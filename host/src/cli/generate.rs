@@ -11,12 +11,13 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use vapr_core::Category;
+use vapr_core::{Category, QaUnit};
+use vapr_editor::EditorStats;
 use vapr_pipeline::adapters::{OpenAiEditor, PluginRooms};
 use vapr_pipeline::categorise::CategoriseSettings;
 use vapr_pipeline::config::{ClassifierKind, EditorKind, GenerateConfig};
 use vapr_pipeline::edit::EditSettings;
-use vapr_pipeline::{CrashHook, InputCounts, Progress, Rooms, RunSettings};
+use vapr_pipeline::{CrashHook, InputCounts, Progress, Rooms, RunSettings, Summary};
 
 /// Environment variable of the crash test hook (`N`, `N:written`, `N:partial`): abort the
 /// process after N samples, to test resuming. Not for users.
@@ -109,79 +110,66 @@ pub struct GenerateArgs {
     prompts_dir: Option<PathBuf>,
 }
 
+impl GenerateArgs {
+    /// `vapr generate --input INPUTS --output OUTPUT --editor rule --seed SEED` with every
+    /// other flag left out: the offline run the quickstart makes.
+    pub fn rule(inputs: Vec<PathBuf>, output: PathBuf, seed: u64) -> Self {
+        GenerateArgs {
+            input: inputs,
+            images: None,
+            output,
+            config: None,
+            editor: Some(EditorArg::Rule),
+            endpoint: None,
+            model: None,
+            concurrency: None,
+            limit: None,
+            categories: Vec::new(),
+            classifier: None,
+            watch: false,
+            strict: false,
+            seed: Some(seed),
+            max_retries: None,
+            plugins_dir: Vec::new(),
+            prompts_dir: None,
+        }
+    }
+
+    /// `--plugins-dir` (repeatable) and `--prompts-dir`.
+    pub fn with_dirs(mut self, plugin_dirs: Vec<PathBuf>, prompts_dir: Option<PathBuf>) -> Self {
+        self.plugins_dir = plugin_dirs;
+        self.prompts_dir = prompts_dir;
+        self
+    }
+
+    /// The output preference JSONL.
+    pub fn output(&self) -> &Path {
+        &self.output
+    }
+}
+
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let config = load_config(args.config.as_deref())?;
-    let settings = Resolved::new(&args, config)?;
+    let job = prepare(&args, config)?;
 
     // Read every input first: Stage 1 and the progress total need the whole list.
-    let read_options = vapr_data::ReadOptions {
-        strict: args.strict,
-        image_root: args.images.clone(),
-        ..Default::default()
-    };
-    let (units, report) =
-        vapr_data::read_units(&args.input, &read_options).context("reading the inputs")?;
-    let input = InputCounts {
-        units_read: report.units,
-        errors: report
-            .skipped
-            .iter()
-            .map(|(r, n)| (r.as_str().to_string(), *n))
-            .collect(),
-        issues: report
-            .issues
-            .iter()
-            .map(|i| format!("{}: {}: {}", i.location, i.reason, i.detail))
-            .collect(),
-    };
-    if report.skipped_total() > 0 {
+    let (units, input) = read_inputs(&job)?;
+    if input.errors.values().sum::<u64>() > 0 {
         eprintln!(
             "vapr: skipped {} malformed input record(s); first: {}",
-            report.skipped_total(),
+            input.errors.values().sum::<u64>(),
             input.issues.first().map_or("-", String::as_str)
         );
     }
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let _guard = runtime.enter();
-
-    let plugins = PluginRooms::open(&settings.plugin_dirs, &settings.prompts_dir, args.watch)
-        .context("loading plugins")?;
-    let editor = match settings.editor_kind {
-        EditorKind::Rule => None,
-        EditorKind::Openai => {
-            let client = vapr_editor::Editor::new(settings.editor.clone())
-                .context("setting up the editor client")?;
-            Some(OpenAiEditor::new(client))
-        }
-    };
-    let rooms = Rooms {
-        injectors: plugins.injectors(),
-        validators: plugins.validators(),
-        templates: plugins.templates(),
-        editor: editor.clone().map(|e| Arc::new(e) as _),
-    };
-
     let mut progress = Bar::default();
     let started = Instant::now();
-    let summary = runtime
-        .block_on(vapr_pipeline::run(
-            rooms,
-            settings.run,
-            units,
-            input,
-            &mut progress,
-        ))
-        .with_context(|| format!("generating {}", args.output.display()))?;
+    let generated = generate(&job, units, input, &mut progress)?;
     progress.done();
     let secs = started.elapsed().as_secs_f64();
 
-    println!("{summary}");
-    if let Some(editor) = &editor {
-        let s = editor.inner().stats();
+    println!("{}", generated.summary);
+    if let Some(s) = &generated.editor_stats {
         println!(
             "editor requests: {} sent, {} cache hits, {} retries, {} failures",
             s.requests_sent,
@@ -206,6 +194,140 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A generation run resolved from its flags and config, ready to read and run.
+pub struct GenerateJob {
+    inputs: Vec<PathBuf>,
+    read_options: vapr_data::ReadOptions,
+    resolved: Resolved,
+}
+
+impl GenerateJob {
+    /// The output preference JSONL.
+    pub fn output(&self) -> &Path {
+        &self.resolved.run.output
+    }
+}
+
+/// Applies the command line to `config`.
+pub fn prepare(args: &GenerateArgs, config: GenerateConfig) -> anyhow::Result<GenerateJob> {
+    Ok(GenerateJob {
+        inputs: args.input.clone(),
+        read_options: vapr_data::ReadOptions {
+            strict: args.strict,
+            image_root: args.images.clone(),
+            ..Default::default()
+        },
+        resolved: Resolved::new(args, config)?,
+    })
+}
+
+/// Reads every input of `job` into single-turn units, with the readers' problem counts
+/// for the summary (malformed records are skipped and counted unless `--strict`).
+pub fn read_inputs(job: &GenerateJob) -> anyhow::Result<(Vec<QaUnit>, InputCounts)> {
+    let (units, report) =
+        vapr_data::read_units(&job.inputs, &job.read_options).context("reading the inputs")?;
+    let input = InputCounts {
+        units_read: report.units,
+        errors: report
+            .skipped
+            .iter()
+            .map(|(r, n)| (r.as_str().to_string(), *n))
+            .collect(),
+        issues: report
+            .issues
+            .iter()
+            .map(|i| format!("{}: {}: {}", i.location, i.reason, i.detail))
+            .collect(),
+    };
+    Ok((units, input))
+}
+
+/// What a finished run reports.
+pub struct Generated {
+    /// Also written to `OUT.summary.json`.
+    pub summary: Summary,
+    /// Editor request counts (model mode only).
+    pub editor_stats: Option<EditorStats>,
+}
+
+/// The rooms a run talks to, assembled as `vapr generate` does: the plugin runtime with
+/// the project's bundled plugins (plugin crates built to wasm32-wasip2 first when stale),
+/// the user plugin directory and `plugin_dirs`, the prompt templates of `prompts_dir`,
+/// and the editor client (`None` = the plugins' rule mode). Keep it alive for the run:
+/// it owns the hot-reload task (`watch`). Call it inside a tokio runtime.
+pub struct AssembledRooms {
+    pub rooms: Rooms,
+    /// The editor client in model mode (for its request counts).
+    pub editor: Option<OpenAiEditor>,
+    _plugins: PluginRooms,
+}
+
+/// See [`AssembledRooms`].
+pub fn assemble_rooms(
+    plugin_dirs: &[PathBuf],
+    prompts_dir: &Path,
+    editor: Option<&vapr_editor::EditorConfig>,
+    watch: bool,
+) -> anyhow::Result<AssembledRooms> {
+    let plugins = PluginRooms::open(plugin_dirs, prompts_dir, watch).context("loading plugins")?;
+    let editor = match editor {
+        None => None,
+        Some(config) => {
+            let client =
+                vapr_editor::Editor::new(config.clone()).context("setting up the editor client")?;
+            Some(OpenAiEditor::new(client))
+        }
+    };
+    let rooms = Rooms {
+        injectors: plugins.injectors(),
+        validators: plugins.validators(),
+        templates: plugins.templates(),
+        editor: editor.clone().map(|e| Arc::new(e) as _),
+    };
+    Ok(AssembledRooms {
+        rooms,
+        editor,
+        _plugins: plugins,
+    })
+}
+
+/// Runs (or resumes) `job` over `units` on its own async runtime: assembles the rooms
+/// and hands everything to `vapr_pipeline::run`. Call it outside any tokio runtime.
+pub fn generate(
+    job: &GenerateJob,
+    units: Vec<QaUnit>,
+    input: InputCounts,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<Generated> {
+    let settings = &job.resolved;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let _guard = runtime.enter();
+
+    let editor_config = (settings.editor_kind == EditorKind::Openai).then_some(&settings.editor);
+    let assembled = assemble_rooms(
+        &settings.plugin_dirs,
+        &settings.prompts_dir,
+        editor_config,
+        settings.watch,
+    )?;
+    let summary = runtime
+        .block_on(vapr_pipeline::run(
+            assembled.rooms.clone(),
+            settings.run.clone(),
+            units,
+            input,
+            progress,
+        ))
+        .with_context(|| format!("generating {}", settings.run.output.display()))?;
+    Ok(Generated {
+        summary,
+        editor_stats: assembled.editor.as_ref().map(|e| e.inner().stats()),
+    })
+}
+
 /// `--config`, else the default config when present, else built-in defaults.
 fn load_config(path: Option<&Path>) -> anyhow::Result<GenerateConfig> {
     match path {
@@ -224,6 +346,7 @@ struct Resolved {
     editor: vapr_editor::EditorConfig,
     plugin_dirs: Vec<PathBuf>,
     prompts_dir: PathBuf,
+    watch: bool,
 }
 
 impl Resolved {
@@ -297,6 +420,7 @@ impl Resolved {
             editor,
             plugin_dirs,
             prompts_dir: args.prompts_dir.clone().unwrap_or(config.prompts_dir),
+            watch: args.watch,
         })
     }
 }
