@@ -2,12 +2,34 @@
 //! `tokenizers` crate, the Jinja chat template (from `chat_template.jinja`,
 //! `chat_template.json` or `tokenizer_config.json`, in that order) rendered with minijinja, and
 //! the end-of-turn id that closes each completion.
+//!
+//! Rendering follows transformers' `render_jinja_template`: `trim_blocks` and `lstrip_blocks`
+//! on, the special tokens (`bos_token`, `eos_token`, `unk_token`, `pad_token`) in the context,
+//! `raise_exception`, and Hugging Face's `{% generation %}`…`{% endgeneration %}` blocks (TRL's
+//! assistant-mask markers, in llava-hf templates) rendered as their content — the tags become
+//! an always-true `if` block, so whitespace control (`{%- generation -%}`) and trimming behave
+//! exactly as around the original block tag.
+//!
+//! # Prompt ids (all families)
+//!
+//! ```text
+//! let ids = chat.prompt_ids(question, placeholder, &counts)?;
+//! ```
+//! renders one user turn (one image entry per count, then the question) with the generation
+//! prompt, expands the `i`-th `placeholder` (`<|image_pad|>` for Qwen2-VL, `<image>` for LLaVA)
+//! to `counts[i]` copies, and tokenizes like transformers' processor: with the tokenizer's
+//! default special tokens (BOS for Llama tokenizers, nothing for Qwen) unless the rendered text
+//! already starts with `bos_token` ([`ChatTokenizer::encode_prompt`]). For LLaVA the counts come
+//! from `llava::processor::ImageTokens::for_image`. `tokenizer_config.json`'s `add_bos_token` /
+//! `add_eos_token`, when present, rebuild the tokenizer's post-processor as transformers ≥ 5
+//! does.
 
 use std::path::{Path, PathBuf};
 
 use minijinja::value::Value;
 use minijinja::{Environment, Error as JinjaError, ErrorKind};
 use serde_json::json;
+use tokenizers::processors::template::TemplateProcessing;
 
 use crate::error::{ModelError, Result};
 
@@ -15,12 +37,14 @@ use crate::error::{ModelError, Result};
 #[derive(Debug, Clone)]
 pub struct ChatTokenizer {
     pub tokenizer: tokenizers::Tokenizer,
-    /// The template text, with `{% generation %}` tags removed.
+    /// The template text, `{% generation %}` tags rewritten ([`rewrite_generation_tags`]).
     pub template: String,
     /// Where the template came from (for error messages).
     pub template_path: PathBuf,
     pub bos_token: Option<String>,
     pub eos_token: Option<String>,
+    pub unk_token: Option<String>,
+    pub pad_token: Option<String>,
     /// Id appended after every completion: the tokenizer's EOS (e.g. `<|im_end|>` for
     /// Qwen2-VL-Instruct, `</s>` for Llama).
     pub end_of_turn_id: u32,
@@ -63,33 +87,102 @@ fn template_from_value(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// Removes `{% generation %}` / `{% endgeneration %}` tags (TRL's assistant-mask markers),
-/// rendering the template as if they were absent.
-pub fn strip_generation_tags(template: &str) -> String {
+/// Rewrites Hugging Face's `{% generation %}` / `{% endgeneration %}` tags (TRL's
+/// assistant-mask markers, which plain Jinja engines reject) into `{% if true %}` /
+/// `{% endif %}`, keeping their whitespace-control markers (`-`, `+`): the template renders as
+/// transformers renders it, the block's content unchanged.
+pub fn rewrite_generation_tags(template: &str) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("{%") {
-        let Some(len) = rest[start..].find("%}") else {
+        let Some(len) = rest[start + 2..].find("%}") else {
             break;
         };
-        let tag = &rest[start..start + len + 2];
-        let inner =
-            tag[2..tag.len() - 2].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+        let end = start + 2 + len + 2;
+        let body = &rest[start + 2..end - 2];
+        let (left, body) = split_marker(body, false);
+        let (right, inner) = split_marker(body, true);
         out.push_str(&rest[..start]);
-        if inner != "generation" && inner != "endgeneration" {
-            out.push_str(tag);
+        match inner.trim() {
+            "generation" => out.push_str(&format!("{{%{left} if true {right}%}}")),
+            "endgeneration" => out.push_str(&format!("{{%{left} endif {right}%}}")),
+            _ => out.push_str(&rest[start..end]),
         }
-        rest = &rest[start + len + 2..];
+        rest = &rest[end..];
     }
     out.push_str(rest);
     out
+}
+
+/// Splits a leading (or trailing) `-`/`+` whitespace-control marker off a tag body.
+fn split_marker(body: &str, trailing: bool) -> (&str, &str) {
+    let is_marker = |c: char| c == '-' || c == '+';
+    if trailing {
+        match body.chars().last() {
+            Some(c) if is_marker(c) => (&body[body.len() - 1..], &body[..body.len() - 1]),
+            _ => ("", body),
+        }
+    } else {
+        match body.chars().next() {
+            Some(c) if is_marker(c) => (&body[..1], &body[1..]),
+            _ => ("", body),
+        }
+    }
+}
+
+/// transformers ≥ 5 rebuilds a tokenizer's post-processor when `tokenizer_config.json` sets
+/// `add_bos_token` or `add_eos_token`: `[bos] $A [eos]` with the flags (a flag whose token is
+/// unset or unknown is dropped).
+fn apply_bos_eos_flags(
+    tokenizer: &mut tokenizers::Tokenizer,
+    cfg: &serde_json::Value,
+    bos: Option<&str>,
+    eos: Option<&str>,
+    cfg_path: &Path,
+) -> Result<()> {
+    let flag = |k: &str| cfg.get(k).and_then(|v| v.as_bool());
+    let (add_bos, add_eos) = (flag("add_bos_token"), flag("add_eos_token"));
+    if add_bos.is_none() && add_eos.is_none() {
+        return Ok(());
+    }
+    let known = |t: Option<&str>, on: Option<bool>| {
+        t.filter(|_| on == Some(true))
+            .and_then(|t| tokenizer.token_to_id(t).map(|id| (t.to_string(), id)))
+    };
+    let (bos, eos) = (known(bos, add_bos), known(eos, add_eos));
+    let wrap = |seq: &str, type_id: u32| {
+        let mut parts = Vec::new();
+        if let Some((b, _)) = &bos {
+            parts.push(format!("{b}:{type_id}"));
+        }
+        parts.push(format!("${seq}:{type_id}"));
+        if let Some((e, _)) = &eos {
+            parts.push(format!("{e}:{type_id}"));
+        }
+        parts.join(" ")
+    };
+    let special: Vec<(String, u32)> = bos.iter().chain(eos.iter()).cloned().collect();
+    let err = |message: String| ModelError::Tokenizer {
+        path: cfg_path.to_path_buf(),
+        message: format!("add_bos_token/add_eos_token: {message}"),
+    };
+    let template = TemplateProcessing::builder()
+        .try_single(wrap("A", 0))
+        .map_err(err)?
+        .try_pair(format!("{} {}", wrap("A", 0), wrap("B", 1)))
+        .map_err(err)?
+        .special_tokens(special)
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+    tokenizer.with_post_processor(Some(template));
+    Ok(())
 }
 
 impl ChatTokenizer {
     /// Loads `tokenizer.json`, the chat template and special tokens from a model folder.
     pub fn from_dir(dir: &Path) -> Result<Self> {
         let tok_path = dir.join("tokenizer.json");
-        let tokenizer =
+        let mut tokenizer =
             tokenizers::Tokenizer::from_file(&tok_path).map_err(|e| ModelError::Tokenizer {
                 path: tok_path.clone(),
                 message: e.to_string(),
@@ -124,6 +217,13 @@ impl ChatTokenizer {
         };
         let bos_token = special_token(cfg.get("bos_token"));
         let eos_token = special_token(cfg.get("eos_token"));
+        apply_bos_eos_flags(
+            &mut tokenizer,
+            &cfg,
+            bos_token.as_deref(),
+            eos_token.as_deref(),
+            &cfg_path,
+        )?;
         let end_of_turn_id = eos_token
             .as_deref()
             .into_iter()
@@ -135,10 +235,12 @@ impl ChatTokenizer {
             })?;
         let me = Self {
             tokenizer,
-            template: strip_generation_tags(&template),
+            template: rewrite_generation_tags(&template),
             template_path,
             bos_token,
             eos_token,
+            unk_token: special_token(cfg.get("unk_token")),
+            pad_token: special_token(cfg.get("pad_token")),
             end_of_turn_id,
         };
         // Fail at load time, not at the first sample.
@@ -148,6 +250,9 @@ impl ChatTokenizer {
 
     fn environment(&self) -> Result<Environment<'static>> {
         let mut env = Environment::new();
+        // transformers renders chat templates with both on.
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
         env.add_function(
             "raise_exception",
             |msg: String| -> std::result::Result<Value, JinjaError> {
@@ -187,6 +292,8 @@ impl ChatTokenizer {
             add_generation_prompt => add_generation_prompt,
             bos_token => self.bos_token.clone().unwrap_or_default(),
             eos_token => self.eos_token.clone().unwrap_or_default(),
+            unk_token => self.unk_token.clone().unwrap_or_default(),
+            pad_token => self.pad_token.clone().unwrap_or_default(),
         })
         .map_err(|e| ModelError::Template {
             path: self.template_path.clone(),
@@ -204,6 +311,31 @@ impl ChatTokenizer {
                 path: PathBuf::from("tokenizer.json"),
                 message: e.to_string(),
             })
+    }
+
+    /// Token ids of a rendered prompt, as transformers' processor tokenizes an applied chat
+    /// template: with the tokenizer's default special tokens (BOS for Llama tokenizers), unless
+    /// the text already starts with `bos_token` (a template that writes it itself).
+    pub fn encode_prompt(&self, text: &str) -> Result<Vec<u32>> {
+        let has_bos = self
+            .bos_token
+            .as_deref()
+            .is_some_and(|b| !b.is_empty() && text.starts_with(b));
+        self.encode(text, !has_bos)
+    }
+
+    /// Prompt ids of one user turn (`counts.len()` images, then `question`) with the generation
+    /// prompt: rendered, the `i`-th `placeholder` expanded to `counts[i]` copies, tokenized by
+    /// [`ChatTokenizer::encode_prompt`].
+    pub fn prompt_ids(
+        &self,
+        question: &str,
+        placeholder: &str,
+        counts: &[usize],
+    ) -> Result<Vec<u32>> {
+        let text = self.render_user_turn(question, counts.len())?;
+        let text = expand_placeholders(&text, placeholder, counts)?;
+        self.encode_prompt(&text)
     }
 
     /// Id of a token in the vocabulary.
@@ -278,9 +410,69 @@ mod tests {
     use super::*;
 
     #[test]
-    fn test_generation_tags_are_removed_with_their_whitespace_markers() {
-        let t = "a{% generation %}b{%- endgeneration -%}c{% if x %}d{% endif %}";
-        assert_eq!(strip_generation_tags(t), "abc{% if x %}d{% endif %}");
+    fn test_generation_tags_become_an_if_block_keeping_whitespace_markers() {
+        let t = "a{% generation %}b{%- endgeneration -%}c{%+generation-%}{% if x %}d{% endif %}\
+                 {%-  endgeneration  %}{{ '{%' }}";
+        assert_eq!(
+            rewrite_generation_tags(t),
+            "a{% if true %}b{%- endif -%}c{%+ if true -%}{% if x %}d{% endif %}\
+             {%- endif %}{{ '{%' }}"
+        );
+        // Not a generation tag: untouched, including a name that merely starts with it.
+        let u = "{% set generation_count = 1 %}{% generations %}";
+        assert_eq!(rewrite_generation_tags(u), u);
+    }
+
+    /// Renders `template` (after the rewrite) the way `ChatTokenizer::render` does.
+    fn render_with(template: &str, messages: serde_json::Value) -> String {
+        let dir = folder_with_config(json!({"eos_token": "</s>", "chat_template": template}));
+        let chat = ChatTokenizer::from_dir(dir.path()).unwrap();
+        chat.render(&messages, false).unwrap()
+    }
+
+    #[test]
+    fn test_generation_tags_render_in_every_whitespace_form() {
+        let msgs = json!([{"role": "assistant", "content": "yes"}]);
+        let body = |open: &str, close: &str| {
+            format!(
+                "{{% for m in messages %}}\n  <{{{{ m.role }}}}>\n  {open}\n   {{{{ m.content }}}}  \n  {close}\n  </>\n{{% endfor %}}"
+            )
+        };
+        // Expected strings: transformers' `render_jinja_template` on the same templates
+        // (trim_blocks, lstrip_blocks, its generation extension).
+        for (open, close, want) in [
+            (
+                "{% generation %}",
+                "{% endgeneration %}",
+                "  <assistant>\n   yes  \n  </>\n",
+            ),
+            (
+                "{%- generation -%}",
+                "{%- endgeneration -%}",
+                "  <assistant>yes</>\n",
+            ),
+            (
+                "{%- generation %}",
+                "{%- endgeneration %}",
+                "  <assistant>   yes  </>\n",
+            ),
+            (
+                "{% generation -%}",
+                "{% endgeneration -%}",
+                "  <assistant>\nyes  \n</>\n",
+            ),
+            (
+                "{%+ generation %}",
+                "{%+ endgeneration %}",
+                "  <assistant>\n     yes  \n    </>\n",
+            ),
+        ] {
+            assert_eq!(
+                render_with(&body(open, close), msgs.clone()),
+                want,
+                "{open} … {close}"
+            );
+        }
     }
 
     fn fixture_dir() -> PathBuf {
