@@ -1,12 +1,13 @@
-//! End-to-end tests: eval_cli. They drive the real `vapr eval` binary on files written here:
-//! a VLMEvalKit-style TSV and generations.jsonl files in the layout `vapr eval` writes.
+//! End-to-end tests: eval_cli. They drive the real `vapr eval` binary on files written here
+//! (VLMEvalKit-style TSVs, generations.jsonl files in the layout `vapr eval` writes) and on the
+//! tiny Qwen2-VL fixture model (tests/fixtures/qwen2_vl/flat).
 
 mod support;
 
 use std::path::Path;
 
 use serde_json::{Value, json};
-use support::{run_ok, vapr};
+use support::{repo_root, run_ok, vapr};
 
 /// NaturalBench yes/no generations for `groups` groups; the model answers the gold except in
 /// the first `wrong_groups` groups, where it always says "Yes".
@@ -167,23 +168,160 @@ fn test_eval_with_model_fails_clearly_after_checking_data() {
     .unwrap();
     let model = dir.path().join("model");
     std::fs::create_dir(&model).unwrap();
-    let o = vapr()
-        .args(["eval", "--model"])
-        .arg(&model)
-        .args(["--bench", "pope", "--data"])
-        .arg(&tsv)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
+    let run = |model: &Path, device: &str| {
+        vapr()
+            .args(["eval", "--model"])
+            .arg(model)
+            .args(["--bench", "pope", "--device", device, "--data"])
+            .arg(&tsv)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap()
+    };
+    // A folder without a model: the data is checked first, then the loader names the file.
+    let o = run(&model, "cpu");
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("pope: 1 items ready"), "{err}");
-    assert!(
-        err.contains("model generation is not implemented yet"),
-        "{err}"
-    );
+    assert!(err.contains("config.json"), "{err}");
     assert!(!dir.path().join("out/pope/generations.jsonl").exists());
+    if !cfg!(feature = "cuda") {
+        let o = run(&repo_root().join("tests/fixtures/qwen2_vl/flat"), "cuda");
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("--features cuda"), "{err}");
+    }
+}
+
+/// Standard base64 (the VLMEvalKit TSV image encoding).
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn test_eval_generates_with_the_tiny_model_batched_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = repo_root().join("tests/fixtures/qwen2_vl");
+    let model = fixtures.join("flat");
+    // VLMEvalKit POPE.tsv: base64 images, a short cell reusing row 1's image, a comma-listed
+    // category exploded into one item per split.
+    let a = base64(&std::fs::read(fixtures.join("images/a.png")).unwrap());
+    let b = base64(&std::fs::read(fixtures.join("images/b.png")).unwrap());
+    let tsv = dir.path().join("POPE.tsv");
+    let rows = [
+        format!("1\t{a}\tIs there a red cube in the image?\tyes\trandom"),
+        format!("2\t{b}\tIs there a dog?\tno\trandom"),
+        "3\t1\tIs there a sphere left of the cylinder in the image?\tno\tpopular,adversarial"
+            .to_string(),
+        format!("4\t{b}\tIs there a bus?\tyes\tpopular"),
+    ];
+    std::fs::write(
+        &tsv,
+        format!(
+            "index\timage\tquestion\tanswer\tcategory\n{}\n",
+            rows.join("\n")
+        ),
+    )
+    .unwrap();
+    let eval = |out: &Path, batch: &str| {
+        run_ok(
+            vapr()
+                .args(["eval", "--model"])
+                .arg(&model)
+                .args(["--bench", "pope", "--max-new-tokens", "6", "--batch", batch])
+                .arg("--data")
+                .arg(&tsv)
+                .arg("--out")
+                .arg(out),
+        )
+    };
+    let (batched, single) = (dir.path().join("batched"), dir.path().join("single"));
+    eval(&batched, "4");
+    let gens_path = batched.join("pope/generations.jsonl");
+    let gens = lines(&gens_path);
+    let ids: Vec<&str> = gens.iter().map(|g| g["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "random/1",
+            "random/2",
+            "popular/3",
+            "adversarial/3",
+            "popular/4"
+        ]
+    );
+    let model_id = std::fs::canonicalize(&model).unwrap().display().to_string();
+    for g in &gens {
+        assert_eq!(g["model"], model_id.as_str());
+        assert_eq!(g["protocol"], "pope/official-v1");
+        assert_eq!(g["n_images"], 1);
+        assert!(g["output"].is_string(), "{g}");
+    }
+    assert!(
+        gens.iter()
+            .any(|g| !g["output"].as_str().unwrap().is_empty())
+    );
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(batched.join("pope/metrics.json")).unwrap())
+            .unwrap();
+    assert_eq!(metrics["items"], 5);
+    assert_eq!(metrics["model"], model_id.as_str());
+    assert_eq!(metrics["protocol"], "pope/official-v1");
+    assert!(metrics["metrics"]["f1"].is_number(), "{metrics}");
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(batched.join("pope/run.json")).unwrap())
+            .unwrap();
+    assert_eq!(run["gen_params"]["max_new_tokens"], 6);
+
+    // One prompt per batch gives the same outputs (padding changes nothing).
+    eval(&single, "1");
+    let outputs = |g: &[Value]| g.iter().map(|g| g["output"].clone()).collect::<Vec<_>>();
+    assert_eq!(
+        outputs(&lines(&single.join("pope/generations.jsonl"))),
+        outputs(&gens)
+    );
+
+    // A second run resumes: nothing is generated again, the file is untouched.
+    let before = std::fs::read(&gens_path).unwrap();
+    let o = eval(&batched, "4");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("(0 generated now, 5 resumed)"), "{err}");
+    assert_eq!(std::fs::read(&gens_path).unwrap(), before);
+
+    // A run killed after 3 items continues with the other 2, which come out the same.
+    let text = String::from_utf8(before.clone()).unwrap();
+    let kept: Vec<&str> = text.lines().take(3).collect();
+    std::fs::write(&gens_path, format!("{}\n", kept.join("\n"))).unwrap();
+    let o = eval(&batched, "4");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("(2 generated now, 3 resumed)"), "{err}");
+    assert_eq!(outputs(&lines(&gens_path)), outputs(&gens));
 }
 
 #[test]

@@ -4,3 +4,4 @@
 //! calls into one room crate.
 
 pub mod cli;
+pub mod generator;

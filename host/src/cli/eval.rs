@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::generator::{GenDevice, load_generator};
 use vapr_eval::Bench;
 use vapr_eval::compare::{CompareOptions, compare_runs, render_table};
 use vapr_eval::records::{GenerationRecord, RunDir, read_json, read_jsonl};
@@ -61,10 +62,11 @@ pub struct RunArgs {
     /// Evaluate only the first N items (rounded up to whole NaturalBench groups / MMVP pairs).
     #[arg(long)]
     pub limit: Option<usize>,
-    /// Prompts per generation batch.
+    /// Prompts per generation batch (decoded together: left-padded, one KV cache; rows that
+    /// finish early leave the batch).
     #[arg(long, default_value_t = 8)]
     pub batch: usize,
-    /// Device for generation.
+    /// Device for generation (`cuda` needs a build with `--features cuda`).
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: Device,
     /// Run directory; results go to OUT/<bench>/.
@@ -181,15 +183,20 @@ fn evaluate(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The model behind `--model`. Generation with a KV cache is not in vapr-eval yet, so this
-/// refuses instead of producing made-up outputs.
-fn make_generator(model: &Path, _device: Device) -> anyhow::Result<Box<dyn vapr_eval::Generator>> {
-    bail!(
-        "cannot evaluate {}: model generation is not implemented yet (vapr-eval has no KV-cache \
-         decoder for the model families). The benchmark data loaded fine. To score outputs made \
-         elsewhere, write them as generations.jsonl and run `vapr eval score`",
-        model.display()
-    )
+/// The model behind `--model` on `--device`.
+fn make_generator(model: &Path, device: Device) -> anyhow::Result<Box<dyn vapr_eval::Generator>> {
+    let device = match device {
+        Device::Cpu => GenDevice::Cpu,
+        Device::Cuda => GenDevice::Cuda,
+    };
+    let started = std::time::Instant::now();
+    let generator = load_generator(model, device)?;
+    eprintln!(
+        "loaded {} in {:.1} s",
+        model.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(generator)
 }
 
 fn score(args: ScoreArgs) -> anyhow::Result<()> {
