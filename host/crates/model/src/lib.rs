@@ -40,6 +40,7 @@ pub mod chat;
 pub mod common;
 pub mod error;
 pub mod generate;
+pub mod llava;
 pub mod loaded;
 pub mod qwen2_vl;
 pub mod safetensors_io;
@@ -49,7 +50,11 @@ pub use common::kv_cache::KvCache;
 pub use common::params::{AnyTensor, NamedParam, named_params};
 pub use error::{ModelError, Result};
 pub use generate::{Generation, GenerationConfig, Sampling, StopReason, generate};
-pub use loaded::{IMAGE_PAD, LoadedModel, load_model_dir};
+pub use llava::{Llava, LlavaConfig, LlavaLayout};
+pub use loaded::{
+    AnyImage, AnyLoadedModel, AnyProcessor, Family, IMAGE_PAD, LoadedModel, ModelLayout, VlModel,
+    family_of, load_any_model_dir, load_model_dir,
+};
 pub use qwen2_vl::{
     CompletionStats, GridThw, HfLayout, ImageEmbeds, ImageProcessor, LoraSpec, ProcessedImage,
     Qwen2Vl, Qwen2VlConfig, Sequence,
