@@ -103,7 +103,11 @@ fn results() -> QuickstartResults {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect(),
-        settings: serde_json::json!({"model": {"layers": 2, "hidden": 64}, "dpo": {"beta": 0.1}}),
+        settings: serde_json::json!({
+            "model": {"layers": 2, "hidden": 64},
+            "dpo": {"beta": 0.1},
+            "chance_accuracy": 0.3
+        }),
         eval_method: "Likelihood ranking over the candidate answers.".into(),
         eval: EvalSplit {
             binary_questions: 200,
@@ -321,6 +325,13 @@ fn test_report_tables_carry_the_numbers_as_documented() {
          questions."
     ));
     assert!(md.contains("`dpo-vapr` to 56.0%, against a true yes-rate of 50.0%: DPO on VaPR pairs ended 14.0 pp closer to the true rate."));
+    assert!(md.contains(
+        "Against chance: the best model, `dpo-vapr`, scored 64.0% where a uniform guess among \
+         the candidates scores 30.0% (+34.0 pp, ±6.6 pp noise), outside the sampling noise"
+    ));
+    assert!(md.contains(
+        "Answering uniformly at random among each question's candidates would score 30.0%."
+    ));
     assert!(md.contains("## What this does not show"));
     // Plots are embedded relatively.
     for kind in PlotKind::ALL {

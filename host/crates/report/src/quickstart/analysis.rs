@@ -142,6 +142,42 @@ pub fn category_names(r: &QuickstartResults) -> Vec<String> {
     names
 }
 
+/// Accuracy of a uniform guess among each question's candidates, when the run recorded it
+/// (`settings.chance_accuracy`).
+pub fn chance_accuracy(r: &QuickstartResults) -> Option<f64> {
+    r.settings
+        .get("chance_accuracy")
+        .and_then(serde_json::Value::as_f64)
+        .filter(|c| c.is_finite())
+}
+
+/// Where the best model stands against chance: the first thing to know before reading any
+/// comparison between models.
+fn chance_sentence(r: &QuickstartResults) -> Option<String> {
+    let chance = chance_accuracy(r)?;
+    let best = r
+        .models
+        .iter()
+        .max_by(|a, b| a.accuracy.total_cmp(&b.accuracy))?;
+    let band = noise_band(best.accuracy, chance, eval_questions(r))?;
+    let diff = best.accuracy - chance;
+    let tail = if diff > band {
+        "outside the sampling noise, so the models learned something the comparisons can measure."
+    } else {
+        "within the sampling noise: no model is clearly above chance, so the comparisons below \
+         say little."
+    };
+    Some(format!(
+        "Against chance: the best model, `{}`, scored {} where a uniform guess among the \
+         candidates scores {} ({}, ±{:.1} pp noise), {tail}",
+        best.name,
+        pct(best.accuracy),
+        pct(chance),
+        pp(diff),
+        100.0 * band
+    ))
+}
+
 /// Held-out questions every model answered.
 pub fn eval_questions(r: &QuickstartResults) -> usize {
     r.eval.binary_questions + r.eval.short_questions
@@ -196,7 +232,7 @@ fn compare(a: &ModelResult, b: &ModelResult, n: usize) -> String {
 /// The "what this shows" sentences, each computed from the numbers.
 pub fn findings(r: &QuickstartResults) -> Vec<String> {
     let n = eval_questions(r);
-    let mut out = Vec::new();
+    let mut out: Vec<String> = chance_sentence(r).into_iter().collect();
     let base = base_model(r);
     let vapr = dpo_on(r, "vapr");
     match (vapr, base) {

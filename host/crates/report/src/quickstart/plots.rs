@@ -90,6 +90,9 @@ fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// The yes-rate chart's reference line, in its legend.
+const LINE_ENTRY: &str = "true yes-rate";
+
 const GRID: RGBColor = RGBColor(232, 232, 232);
 const GUIDE: RGBColor = RGBColor(150, 150, 150);
 
@@ -143,7 +146,7 @@ fn draw(path: &Path, kind: PlotKind, r: &QuickstartResults) -> DrawResult {
         }
         PlotKind::YesRate => {
             let mut entries = model_entries(r.models.iter().enumerate());
-            entries.push(("true yes-rate".to_string(), BLACK));
+            entries.push((LINE_ENTRY.to_string(), BLACK));
             draw_legend(&legend, &entries)?;
             yes_rate(&chart, r)?;
         }
@@ -169,7 +172,8 @@ fn model_entries<'a>(
     models.map(|(i, m)| (m.name.clone(), colour(i))).collect()
 }
 
-/// A centred row of colour swatches with names.
+/// A centred row of colour swatches with names; the reference-line entry
+/// ([`LINE_ENTRY`]) gets a line swatch instead of a box.
 fn draw_legend(area: &Area, entries: &[(String, RGBColor)]) -> DrawResult {
     let style = TextStyle::from((FAMILY, 15).into_font())
         .color(&BLACK)
@@ -184,8 +188,9 @@ fn draw_legend(area: &Area, entries: &[(String, RGBColor)]) -> DrawResult {
     let (w, h) = area.dim_in_pixel();
     let (mut x, y) = ((w as i32 - total).max(0) / 2, h as i32 / 2);
     for ((name, c), tw) in entries.iter().zip(widths) {
+        let half = if name == LINE_ENTRY { 1 } else { swatch / 2 };
         area.draw(&Rectangle::new(
-            [(x, y - swatch / 2), (x + swatch, y + swatch / 2)],
+            [(x, y - half), (x + swatch, y + half)],
             c.filled(),
         ))?;
         area.draw(&Text::new(name.clone(), (x + swatch + 6, y), style.clone()))?;
@@ -341,6 +346,8 @@ fn reward_curves(area: &Area, runs: &[(usize, &ModelResult)], accuracy: bool) ->
     };
     let mut chart = ChartBuilder::on(area)
         .margin(12)
+        // Accuracy guides are labelled in a right margin, clear of the curves.
+        .margin_right(if accuracy { 124 } else { 24 })
         .x_label_area_size(48)
         .y_label_area_size(72)
         .build_cartesian_2d(0f64..x_max, y_range)?;
@@ -372,18 +379,20 @@ fn reward_curves(area: &Area, runs: &[(usize, &ModelResult)], accuracy: bool) ->
     };
     let guide_style = TextStyle::from((FAMILY, 13).into_font())
         .color(&GUIDE)
-        .pos(Pos::new(HPos::Left, VPos::Bottom));
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let (ox, oy) = area.get_base_pixel();
     for &(y, label) in guides {
         chart.draw_series(LineSeries::new(
             [(0.0, y), (x_max, y)],
             GUIDE.stroke_width(1),
         ))?;
         if !label.is_empty() {
-            chart.draw_series(std::iter::once(Text::new(
+            let (px, py) = chart.backend_coord(&(x_max, y));
+            area.draw(&Text::new(
                 label.to_string(),
-                (x_max * 0.01, y),
+                (px - ox + 8, py - oy),
                 guide_style.clone(),
-            )))?;
+            ))?;
         }
     }
     for (i, pts) in &curves {

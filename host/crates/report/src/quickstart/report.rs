@@ -5,8 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::analysis::{
-    Reading, base_model, category_names, dpo_on, eval_questions, findings, is_dpo, limits,
-    reward_summary,
+    Reading, base_model, category_names, chance_accuracy, dpo_on, eval_questions, findings, is_dpo,
+    limits, reward_summary,
 };
 use super::doc::{Doc, Table};
 use super::error::ReportError;
@@ -146,8 +146,8 @@ fn step_rank(name: &str) -> usize {
         "sft",
         "pairs",
         "controls",
-        "sft-on-chosen",
         "dpo",
+        "sft-on-chosen",
         "eval",
         "report",
     ];
@@ -183,15 +183,37 @@ fn flatten_settings(v: &serde_json::Value) -> Vec<(String, String)> {
 
 fn evaluation(doc: &mut Doc, r: &QuickstartResults) {
     doc.h2("How the models were scored");
-    doc.para(r.eval_method.clone());
-    doc.para(format!(
+    doc.para(method_sentence(&r.eval_method));
+    let mut split = format!(
         "Held-out split: {} binary (yes/no) questions with a true yes-rate of {}, and {} \
          short-answer questions; {} questions in all, the same for every model.",
         r.eval.binary_questions,
         pct(r.eval.true_yes_rate),
         r.eval.short_questions,
         eval_questions(r)
-    ));
+    );
+    if let Some(chance) = chance_accuracy(r) {
+        split += &format!(
+            " Answering uniformly at random among each question's candidates would score {}.",
+            pct(chance)
+        );
+    }
+    doc.para(split);
+}
+
+/// The run's method as a sentence: a lower-case fragment ("likelihood ranking over ...")
+/// becomes "Answers were chosen by likelihood ranking over ...".
+fn method_sentence(method: &str) -> String {
+    let method = method.trim();
+    let mut s = if method.starts_with(|c: char| c.is_lowercase()) {
+        format!("Answers were chosen by {method}")
+    } else {
+        method.to_string()
+    };
+    if !s.ends_with(['.', '!', '?']) {
+        s.push('.');
+    }
+    s
 }
 
 fn final_reward(m: &super::results::ModelResult) -> String {
@@ -418,6 +440,15 @@ mod tests {
             ]
         );
         assert!(flatten_settings(&serde_json::Value::Null).is_empty());
+    }
+
+    #[test]
+    fn method_fragments_become_sentences() {
+        assert_eq!(
+            method_sentence("likelihood ranking over the candidates"),
+            "Answers were chosen by likelihood ranking over the candidates."
+        );
+        assert_eq!(method_sentence("Greedy decoding."), "Greedy decoding.");
     }
 
     #[test]
