@@ -172,6 +172,8 @@ fn generate_vapr(
         .with_dirs(vec![plugins], Some(root.join("configs").join("prompts")));
     let job = generate::prepare(&args, GenerateConfig::default())?;
     let (units, input) = generate::read_inputs(&job)?;
+    // Shown while the plugins load (and, on a fresh checkout, build).
+    progress(0, units.len());
 
     // The pipeline's progress trait wants `Send`; the caller's callback need not be, so
     // the run goes to a worker thread and its progress comes back over a channel.
@@ -263,7 +265,7 @@ fn log_plugin_builds(plugins: &Path) {
         .collect();
     if !stale.is_empty() {
         tracing::info!(
-            "building {} plugin(s) to wasm32-wasip2 ({}): a few minutes on a fresh checkout, cached afterwards",
+            "building {} plugin(s) to wasm32-wasip2 ({}): about a minute on a fresh checkout, cached in target/ afterwards",
             stale.len(),
             stale.join(", ")
         );

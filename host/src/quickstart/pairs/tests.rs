@@ -59,6 +59,20 @@ fn test_three_sets_share_ids_parse_back_and_show_their_bias() {
         let (back, report) = vapr_data::read_preferences(&set.path, true).unwrap();
         assert_eq!(back, set.records, "{}", set.name);
         assert_eq!(report.skipped_total(), 0);
+        // What `vapr stats` reads: the same pairs, nothing skipped.
+        let mut texts = Vec::new();
+        let report = vapr_data::for_each_pair(std::slice::from_ref(&set.path), true, |p| {
+            texts.push((p.chosen, p.rejected));
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(report.skipped_total(), 0);
+        let expected: Vec<(String, String)> = set
+            .records
+            .iter()
+            .map(|r| (r.chosen.clone(), r.rejected.clone()))
+            .collect();
+        assert_eq!(texts, expected, "{}", set.name);
         for (r, v) in set.records.iter().zip(&vapr.records) {
             assert_eq!((&r.prompt, &r.chosen), (&v.prompt, &v.chosen), "{}", r.id);
             assert_ne!(r.rejected, r.chosen, "{} {}", set.name, r.id);
@@ -127,11 +141,15 @@ fn test_same_seed_same_files_other_seed_other_controls() {
     let (other, _) = build("c", 2);
     let (first, _) = build("a", 1);
     for i in 1..3 {
+        let by_id: std::collections::HashMap<&str, &str> = other[i]
+            .records
+            .iter()
+            .map(|r| (r.id.as_str(), r.rejected.as_str()))
+            .collect();
         let differing = first[i]
             .records
             .iter()
-            .zip(&other[i].records)
-            .filter(|(x, y)| x.rejected != y.rejected)
+            .filter(|r| by_id.get(r.id.as_str()).is_some_and(|o| *o != r.rejected))
             .count();
         assert!(
             differing > 0,
