@@ -1,12 +1,16 @@
-//! `config.json` of Qwen2-VL: a serde mirror that accepts both layouts found in the wild, then
-//! resolved into one plain [`Qwen2VlConfig`].
+//! `config.json` of Qwen2-VL and Qwen2.5-VL: a serde mirror that accepts both layouts found in the
+//! wild, then resolved into one plain [`Qwen2VlConfig`]. The two families share the decoder; their
+//! vision towers differ ([`VisionArch`]), and so does the meaning of `vision_config.hidden_size`
+//! (Qwen2-VL: the merger's output width; Qwen2.5-VL: the tower's own width, with the output
+//! width in `out_hidden_size`).
 //!
 //! - **Flat (hub)**: text fields at the top level, `rope_theta`, `rope_scaling.mrope_section`,
 //!   `vision_config.in_chans` (e.g. Qwen/Qwen2-VL-2B-Instruct).
 //! - **Nested (transformers ≥ 5 `save_pretrained`)**: `text_config` with `rope_parameters`
 //!   (`rope_theta`, `mrope_section`), `vision_config.in_channels`.
 //!
-//! Upstream: <https://github.com/huggingface/transformers/blob/main/src/transformers/models/qwen2_vl/configuration_qwen2_vl.py>
+//! Upstream: <https://github.com/huggingface/transformers/blob/main/src/transformers/models/qwen2_vl/configuration_qwen2_vl.py>,
+//! `qwen2_5_vl/configuration_qwen2_5_vl.py`.
 
 use std::path::Path;
 
@@ -48,6 +52,10 @@ struct RawVision {
     hidden_size: Option<usize>,
     hidden_act: Option<String>,
     mlp_ratio: Option<f64>,
+    intermediate_size: Option<usize>,
+    out_hidden_size: Option<usize>,
+    window_size: Option<usize>,
+    fullatt_block_indexes: Option<Vec<usize>>,
     num_heads: Option<usize>,
     #[serde(alias = "in_chans")]
     in_channels: Option<usize>,
@@ -93,14 +101,34 @@ impl TextConfig {
     }
 }
 
+/// Which vision tower a config describes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VisionArch {
+    /// Qwen2-VL: LayerNorm, `fc1 → QuickGELU → fc2`, full attention in every block, LayerNorm
+    /// in the merger.
+    Qwen2Vl,
+    /// Qwen2.5-VL: RMSNorm, gated SiLU MLP with bias, attention within windows of
+    /// `window_size` pixels except in `fullatt_block_indexes`, RMSNorm in the merger.
+    Qwen25Vl {
+        /// Window side in pixels (112 = 4×4 merged tokens for patch 14, merge 2).
+        window_size: usize,
+        /// Blocks that attend over the whole image.
+        fullatt_block_indexes: Vec<usize>,
+    },
+}
+
 /// The vision tower.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisionConfig {
+    pub arch: VisionArch,
     pub depth: usize,
+    /// Width of the tower (`embed_dim` for Qwen2-VL, `hidden_size` for Qwen2.5-VL).
     pub embed_dim: usize,
-    /// Output width of the merger (= the decoder's hidden size).
+    /// Output width of the merger (= the decoder's hidden size; `out_hidden_size` for
+    /// Qwen2.5-VL).
     pub hidden_size: usize,
-    pub mlp_ratio: f64,
+    /// Hidden width of the block MLP (`embed_dim · mlp_ratio` for Qwen2-VL).
+    pub intermediate_size: usize,
     pub num_heads: usize,
     pub in_channels: usize,
     pub patch_size: usize,
@@ -122,7 +150,28 @@ impl VisionConfig {
 
     /// Hidden width of the block MLP.
     pub fn mlp_dim(&self) -> usize {
-        (self.embed_dim as f64 * self.mlp_ratio) as usize
+        self.intermediate_size
+    }
+
+    /// Window side in merged tokens (`window_size / merge / patch`), `None` for Qwen2-VL.
+    pub fn window_merged(&self) -> Option<usize> {
+        match &self.arch {
+            VisionArch::Qwen2Vl => None,
+            VisionArch::Qwen25Vl { window_size, .. } => {
+                Some(window_size / self.spatial_merge_size / self.patch_size)
+            }
+        }
+    }
+
+    /// Whether block `i` attends over whole images (always for Qwen2-VL).
+    pub fn is_full_attention(&self, i: usize) -> bool {
+        match &self.arch {
+            VisionArch::Qwen2Vl => true,
+            VisionArch::Qwen25Vl {
+                fullatt_block_indexes,
+                ..
+            } => fullatt_block_indexes.contains(&i),
+        }
     }
 }
 
@@ -142,6 +191,14 @@ pub struct Qwen2VlConfig {
 }
 
 impl Qwen2VlConfig {
+    /// The Hugging Face `model_type` this config describes.
+    pub fn model_type(&self) -> &'static str {
+        match self.vision.arch {
+            VisionArch::Qwen2Vl => "qwen2_vl",
+            VisionArch::Qwen25Vl { .. } => "qwen2_5_vl",
+        }
+    }
+
     /// Reads and resolves `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
@@ -167,6 +224,26 @@ impl Qwen2VlConfig {
         Self::preset(152_064, 3584, 18_944, 28, 28, 4, false)
     }
 
+    /// Qwen/Qwen2.5-VL-3B-Instruct.
+    pub fn qwen2_5_vl_3b() -> Self {
+        Self::preset(151_936, 2048, 11_008, 36, 16, 2, true).into_qwen2_5_vl()
+    }
+
+    /// Qwen/Qwen2.5-VL-7B-Instruct.
+    pub fn qwen2_5_vl_7b() -> Self {
+        Self::preset(152_064, 3584, 18_944, 28, 28, 4, false).into_qwen2_5_vl()
+    }
+
+    /// The published Qwen2.5-VL vision tower on a preset's decoder.
+    fn into_qwen2_5_vl(mut self) -> Self {
+        self.vision.arch = VisionArch::Qwen25Vl {
+            window_size: 112,
+            fullatt_block_indexes: vec![7, 15, 23, 31],
+        };
+        self.vision.intermediate_size = 3420;
+        self
+    }
+
     fn preset(
         vocab: usize,
         hidden: usize,
@@ -189,10 +266,11 @@ impl Qwen2VlConfig {
                 mrope_section: vec![16, 24, 24],
             },
             vision: VisionConfig {
+                arch: VisionArch::Qwen2Vl,
                 depth: 32,
                 embed_dim: 1280,
                 hidden_size: hidden,
-                mlp_ratio: 4.0,
+                intermediate_size: 5120,
                 num_heads: 16,
                 in_channels: 3,
                 patch_size: 14,
@@ -219,15 +297,17 @@ fn field_err(path: &Path, field: &str, message: &str) -> ModelError {
 }
 
 fn resolve(raw: RawConfig, path: &Path) -> Result<Qwen2VlConfig> {
-    if let Some(mt) = &raw.model_type
-        && mt != "qwen2_vl"
-    {
-        return Err(field_err(
-            path,
-            "model_type",
-            &format!("expected \"qwen2_vl\", found {mt:?}"),
-        ));
-    }
+    let qwen2_5 = match raw.model_type.as_deref() {
+        None | Some("qwen2_vl") => false,
+        Some("qwen2_5_vl") => true,
+        Some(mt) => {
+            return Err(field_err(
+                path,
+                "model_type",
+                &format!("expected \"qwen2_vl\" or \"qwen2_5_vl\", found {mt:?}"),
+            ));
+        }
+    };
     // Nested values win over top-level ones; `prefix` names the field as the user wrote it.
     let nested = raw.text_config.clone().unwrap_or_default();
     let prefix = if raw.text_config.is_some() {
@@ -336,34 +416,89 @@ fn resolve(raw: RawConfig, path: &Path) -> Result<Qwen2VlConfig> {
     let need = |value: Option<usize>, name: &str| {
         value.ok_or_else(|| field_err(path, &format!("vision_config.{name}"), "missing"))
     };
-    if let Some(act) = &v.hidden_act
-        && act != "quick_gelu"
+    let act = if qwen2_5 { "silu" } else { "quick_gelu" };
+    if let Some(found) = &v.hidden_act
+        && found != act
     {
         return Err(field_err(
             path,
             "vision_config.hidden_act",
-            &format!("expected \"quick_gelu\", found {act:?}"),
+            &format!("expected {act:?}, found {found:?}"),
         ));
     }
-    let vision = VisionConfig {
-        depth: need(v.depth, "depth")?,
-        embed_dim: need(v.embed_dim, "embed_dim")?,
-        hidden_size: v.hidden_size.unwrap_or(text.hidden_size),
-        mlp_ratio: v.mlp_ratio.unwrap_or(4.0),
-        num_heads: need(v.num_heads, "num_heads")?,
+    let common = |arch, embed_dim, hidden_size, intermediate_size| VisionConfig {
+        arch,
+        depth: 0,
+        embed_dim,
+        hidden_size,
+        intermediate_size,
+        num_heads: 0,
         in_channels: v.in_channels.unwrap_or(3),
         patch_size: v.patch_size.unwrap_or(14),
         spatial_merge_size: v.spatial_merge_size.unwrap_or(2),
         temporal_patch_size: v.temporal_patch_size.unwrap_or(2),
         rope_theta: v
             .rope_parameters
+            .as_ref()
             .and_then(|r| r.rope_theta)
             .unwrap_or(10_000.0),
     };
+    let mut vision = if qwen2_5 {
+        // Qwen2.5-VL: `hidden_size` is the tower's width, `out_hidden_size` the merger's.
+        let embed_dim = need(v.hidden_size, "hidden_size")?;
+        common(
+            VisionArch::Qwen25Vl {
+                window_size: v.window_size.unwrap_or(112),
+                fullatt_block_indexes: v
+                    .fullatt_block_indexes
+                    .clone()
+                    .unwrap_or_else(|| vec![7, 15, 23, 31]),
+            },
+            embed_dim,
+            v.out_hidden_size.unwrap_or(text.hidden_size),
+            need(v.intermediate_size, "intermediate_size")?,
+        )
+    } else {
+        let embed_dim = need(v.embed_dim, "embed_dim")?;
+        common(
+            VisionArch::Qwen2Vl,
+            embed_dim,
+            v.hidden_size.unwrap_or(text.hidden_size),
+            (embed_dim as f64 * v.mlp_ratio.unwrap_or(4.0)) as usize,
+        )
+    };
+    vision.depth = need(v.depth, "depth")?;
+    vision.num_heads = need(v.num_heads, "num_heads")?;
+    let out_field = if qwen2_5 {
+        "vision_config.out_hidden_size"
+    } else {
+        "vision_config.hidden_size"
+    };
+    if let VisionArch::Qwen25Vl {
+        window_size,
+        fullatt_block_indexes,
+    } = &vision.arch
+    {
+        if let Some(&i) = fullatt_block_indexes.iter().find(|&&i| i >= vision.depth) {
+            return Err(field_err(
+                path,
+                "vision_config.fullatt_block_indexes",
+                &format!("block {i} does not exist (depth {})", vision.depth),
+            ));
+        }
+        let unit = vision.patch_size * vision.spatial_merge_size;
+        if *window_size < unit {
+            return Err(field_err(
+                path,
+                "vision_config.window_size",
+                &format!("{window_size} px is smaller than one merged token ({unit} px)"),
+            ));
+        }
+    }
     if vision.hidden_size != text.hidden_size {
         return Err(field_err(
             path,
-            "vision_config.hidden_size",
+            out_field,
             &format!(
                 "{} differs from the decoder's hidden_size {}",
                 vision.hidden_size, text.hidden_size
@@ -453,6 +588,73 @@ mod tests {
         assert_eq!(c, Qwen2VlConfig::qwen2_vl_2b());
         assert_eq!(c.text.head_dim(), 128);
         assert_eq!(c.vision.head_dim(), 80);
+    }
+
+    /// The config.json of Qwen/Qwen2.5-VL-3B-Instruct as published on the hub.
+    const HUB_2_5_3B: &str = r#"{"architectures":["Qwen2_5_VLForConditionalGeneration"],
+        "attention_dropout":0.0,"bos_token_id":151643,"eos_token_id":151645,
+        "vision_start_token_id":151652,"vision_end_token_id":151653,"vision_token_id":151654,
+        "image_token_id":151655,"video_token_id":151656,"hidden_act":"silu","hidden_size":2048,
+        "initializer_range":0.02,"intermediate_size":11008,"max_position_embeddings":128000,
+        "max_window_layers":70,"model_type":"qwen2_5_vl","num_attention_heads":16,
+        "num_hidden_layers":36,"num_key_value_heads":2,"rms_norm_eps":1e-06,"rope_theta":1000000.0,
+        "sliding_window":32768,"tie_word_embeddings":true,"torch_dtype":"bfloat16",
+        "transformers_version":"4.41.2","use_cache":true,"use_sliding_window":false,
+        "vision_config":{"depth":32,"hidden_act":"silu","hidden_size":1280,"intermediate_size":3420,
+        "num_heads":16,"in_chans":3,"out_hidden_size":2048,"patch_size":14,"spatial_merge_size":2,
+        "spatial_patch_size":14,"window_size":112,"fullatt_block_indexes":[7,15,23,31],
+        "tokens_per_second":2,"temporal_patch_size":2},
+        "rope_scaling":{"type":"mrope","mrope_section":[16,24,24]},"vocab_size":151936}"#;
+
+    #[test]
+    fn test_hub_qwen2_5_vl_3b_config_equals_the_named_preset() {
+        let c = Qwen2VlConfig::from_json_str(HUB_2_5_3B, Path::new("config.json")).unwrap();
+        assert_eq!(c, Qwen2VlConfig::qwen2_5_vl_3b());
+        assert_eq!(c.model_type(), "qwen2_5_vl");
+        assert_eq!(c.vision.embed_dim, 1280);
+        assert_eq!(c.vision.hidden_size, 2048);
+        assert_eq!(c.vision.window_merged(), Some(4));
+        assert!(c.vision.is_full_attention(7) && !c.vision.is_full_attention(6));
+    }
+
+    /// transformers 5 `save_pretrained` of a Qwen2.5-VL config (nested, `in_channels`).
+    const NESTED_2_5: &str = r#"{"model_type":"qwen2_5_vl","tie_word_embeddings":false,
+        "text_config":{"hidden_size":32,"intermediate_size":64,"num_hidden_layers":2,
+        "num_attention_heads":4,"num_key_value_heads":2,"vocab_size":300,"rms_norm_eps":1e-06,
+        "rope_parameters":{"rope_type":"default","rope_theta":1000000.0,"mrope_section":[1,1,2]}},
+        "vision_config":{"depth":3,"fullatt_block_indexes":[1],"hidden_act":"silu","hidden_size":16,
+        "in_channels":3,"intermediate_size":24,"model_type":"qwen2_5_vl_vision","num_heads":2,
+        "out_hidden_size":32,"patch_size":14,"rope_parameters":{"rope_theta":10000.0,"rope_type":"axial"},
+        "spatial_merge_size":2,"temporal_patch_size":2,"tokens_per_second":4,"window_size":56}}"#;
+
+    #[test]
+    fn test_nested_qwen2_5_vl_config_resolves_the_window_tower() {
+        let c = Qwen2VlConfig::from_json_str(NESTED_2_5, Path::new("c.json")).unwrap();
+        assert_eq!(
+            c.vision.arch,
+            VisionArch::Qwen25Vl {
+                window_size: 56,
+                fullatt_block_indexes: vec![1]
+            }
+        );
+        assert_eq!((c.vision.embed_dim, c.vision.hidden_size), (16, 32));
+        assert_eq!(c.vision.mlp_dim(), 24);
+        assert_eq!(c.vision.window_merged(), Some(2));
+        // A full-attention index past the last block is a config error naming the field.
+        let bad = NESTED_2_5.replace(
+            "\"fullatt_block_indexes\":[1]",
+            "\"fullatt_block_indexes\":[3]",
+        );
+        let msg = Qwen2VlConfig::from_json_str(&bad, Path::new("c.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("fullatt_block_indexes"), "{msg}");
+        // Qwen2-VL's activation in a Qwen2.5-VL tower is rejected.
+        let bad = NESTED_2_5.replace("\"hidden_act\":\"silu\"", "\"hidden_act\":\"quick_gelu\"");
+        let msg = Qwen2VlConfig::from_json_str(&bad, Path::new("c.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("vision_config.hidden_act"), "{msg}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Loading Qwen2-VL weights from a Hugging Face folder and saving them back under the same key
+//! Loading Qwen2-VL / Qwen2.5-VL weights from a Hugging Face folder and saving them back under the same key
 //! names. Struct fields mirror Hugging Face names, so the only differences are in [`HfLayout`]:
 //!
 //! | burn path prefix | flat hub layout | nested (transformers ≥ 5) |
@@ -203,7 +203,7 @@ pub fn load_qwen2_vl<B: Backend>(
         tied: config.tie_word_embeddings,
         ignored,
     };
-    tracing::info!(dir = %dir.display(), layout = ?layout, tensors = report.loaded, tied = report.tied, "loaded Qwen2-VL weights");
+    tracing::info!(dir = %dir.display(), model_type = config.model_type(), layout = ?layout, tensors = report.loaded, tied = report.tied, "loaded weights");
     Ok((model, report))
 }
 

@@ -6,6 +6,7 @@ use burn::tensor::backend::Backend;
 
 use super::model::Qwen2Vl;
 use super::text::{TextAttention, TextMlp};
+use super::vision::VisionMlp;
 use crate::common::Linear;
 
 /// Which layers get adapters and how big they are.
@@ -16,7 +17,8 @@ pub struct LoraSpec {
     /// PEFT `target_modules` names (`q_proj`, `v_proj`, …) or `all-linear` (every linear of
     /// the decoder, and of the vision tower when `vision` is set; never `lm_head`).
     pub targets: Vec<String>,
-    /// Also adapt the vision tower's linears (`qkv`, `proj`, `fc1`, `fc2`, `mlp.0`, `mlp.2`).
+    /// Also adapt the vision tower's linears (`qkv`, `proj`, `fc1`, `fc2` for Qwen2-VL or
+    /// `gate_proj`, `up_proj`, `down_proj` for Qwen2.5-VL, `mlp.0`, `mlp.2`).
     pub vision: bool,
 }
 
@@ -71,8 +73,14 @@ impl<B: Backend> Qwen2Vl<B> {
                 .map(|mut b| {
                     b.attn.qkv = adapt(b.attn.qkv, "qkv");
                     b.attn.proj = adapt(b.attn.proj, "proj");
-                    b.mlp.fc1 = adapt(b.mlp.fc1, "fc1");
-                    b.mlp.fc2 = adapt(b.mlp.fc2, "fc2");
+                    let mlp = b.mlp;
+                    b.mlp = VisionMlp {
+                        fc1: mlp.fc1.map(|l| adapt(l, "fc1")),
+                        fc2: mlp.fc2.map(|l| adapt(l, "fc2")),
+                        gate_proj: mlp.gate_proj.map(|l| adapt(l, "gate_proj")),
+                        up_proj: mlp.up_proj.map(|l| adapt(l, "up_proj")),
+                        down_proj: mlp.down_proj.map(|l| adapt(l, "down_proj")),
+                    };
                     b
                 })
                 .collect();

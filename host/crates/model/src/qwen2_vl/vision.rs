@@ -1,20 +1,34 @@
-//! The Qwen2-VL vision tower: patch embedding, 2-D rotary, per-image attention blocks and the
-//! PatchMerger that maps 2×2 patch groups to decoder-width embeddings.
+//! The Qwen2-VL and Qwen2.5-VL vision towers: patch embedding, 2-D rotary, attention blocks and
+//! the PatchMerger that maps 2×2 patch groups to decoder-width embeddings.
+//!
+//! One struct serves both families ([`VisionArch`]); fields keep the Hugging Face names, and the
+//! parts only one family has are `Option`s, so parameter paths are the checkpoint keys:
+//!
+//! | | Qwen2-VL | Qwen2.5-VL |
+//! |---|---|---|
+//! | norms (`norm1`, `norm2`, `merger.ln_q`) | LayerNorm (`weight`, `bias`) | RMSNorm (`weight`) |
+//! | block MLP | `fc1 → QuickGELU → fc2` | `down_proj(silu(gate_proj) · up_proj)`, with bias |
+//! | attention | whole image (each frame) | windows of `window_size` px, whole image only in `fullatt_block_indexes` |
+//!
+//! Qwen2.5-VL reorders patches window by window (in units of one merged 2×2 group) before the
+//! blocks, so each window is a contiguous attention segment, and restores the image order after
+//! the merger.
 //!
 //! Upstream: <https://github.com/huggingface/transformers/blob/main/src/transformers/models/qwen2_vl/modeling_qwen2_vl.py>
 //! (`PatchEmbed`, `VisionAttention`, `Qwen2VLVisionBlock`, `PatchMerger`,
-//! `Qwen2VisionTransformerPretrainedModel`) and `vision_utils.py` (`get_vision_position_ids`).
+//! `Qwen2VisionTransformerPretrainedModel`), `qwen2_5_vl/modeling_qwen2_5_vl.py`
+//! (`Qwen2_5_VLVisionBlock`, `Qwen2_5_VLMLP`, `Qwen2_5_VisionTransformerPretrainedModel`) and
+//! `vision_utils.py` (`get_vision_position_ids`, `get_vision_window_index`).
 
-use burn::module::Module;
-use burn::tensor::activation::{gelu, sigmoid};
+use burn::module::{Module, Param};
+use burn::tensor::activation::{sigmoid, silu};
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, Tensor};
+use burn::tensor::{DType, Int, Tensor, TensorData};
 
-use super::config::VisionConfig;
+use super::config::{VisionArch, VisionConfig};
 use crate::common::attention::attention;
-use crate::common::norm::{LayerNorm, LayerNormConfig};
 use crate::common::rope::{apply_rotary, inv_freq, vision_table};
-use crate::common::{Linear, LinearConfig};
+use crate::common::{Init, Linear, LinearConfig, lazy_param_init};
 use crate::error::{ModelError, Result};
 
 /// One image's patch grid: temporal, height and width in patches (`image_grid_thw`).
@@ -35,18 +49,31 @@ pub struct VisionAttention<B: Backend> {
     pub num_heads: usize,
 }
 
-/// `fc1 → QuickGELU → fc2`.
+/// Block MLP: Qwen2-VL's `fc1 → QuickGELU → fc2` (only `fc1`/`fc2` set) or Qwen2.5-VL's
+/// `down_proj(silu(gate_proj(x)) · up_proj(x))` (only the three projections set).
 #[derive(Module, Debug)]
 pub struct VisionMlp<B: Backend> {
-    pub fc1: Linear<B>,
-    pub fc2: Linear<B>,
+    pub fc1: Option<Linear<B>>,
+    pub fc2: Option<Linear<B>>,
+    pub gate_proj: Option<Linear<B>>,
+    pub up_proj: Option<Linear<B>>,
+    pub down_proj: Option<Linear<B>>,
+}
+
+/// LayerNorm (Qwen2-VL, `bias` set) or RMSNorm (Qwen2.5-VL, no `bias`), statistics in f32 like
+/// `nn.LayerNorm` and `Qwen2RMSNorm`.
+#[derive(Module, Debug)]
+pub struct VisionNorm<B: Backend> {
+    pub weight: Param<Tensor<B, 1>>,
+    pub bias: Option<Param<Tensor<B, 1>>>,
+    pub eps: f64,
 }
 
 /// Pre-norm transformer block of the vision tower.
 #[derive(Module, Debug)]
 pub struct VisionBlock<B: Backend> {
-    pub norm1: LayerNorm<B>,
-    pub norm2: LayerNorm<B>,
+    pub norm1: VisionNorm<B>,
+    pub norm2: VisionNorm<B>,
     pub attn: VisionAttention<B>,
     pub mlp: VisionMlp<B>,
 }
@@ -55,7 +82,7 @@ pub struct VisionBlock<B: Backend> {
 /// `mlp.0` and `mlp.2` of an `nn.Sequential`; the loader maps the names.
 #[derive(Module, Debug)]
 pub struct PatchMerger<B: Backend> {
-    pub ln_q: LayerNorm<B>,
+    pub ln_q: VisionNorm<B>,
     pub mlp_0: Linear<B>,
     pub mlp_2: Linear<B>,
 }
@@ -74,30 +101,52 @@ impl VisionConfig {
     /// Builds the tower with lazily initialised parameters.
     pub fn init<B: Backend>(&self, device: &B::Device, dtype: DType) -> VisionModel<B> {
         let e = self.embed_dim;
-        let ln = LayerNormConfig { size: e, eps: 1e-6 };
+        let i = self.mlp_dim();
+        let rms = matches!(self.arch, VisionArch::Qwen25Vl { .. });
+        let norm = || VisionNorm {
+            weight: lazy_param_init([e], device, dtype, Init::Ones),
+            bias: (!rms).then(|| lazy_param_init([e], device, dtype, Init::Zeros)),
+            eps: 1e-6,
+        };
         let merged = e * self.spatial_merge_size * self.spatial_merge_size;
         let lin = |i, o, bias| LinearConfig::new(i, o, bias).init::<B>(device, dtype);
+        let mlp = || {
+            if rms {
+                VisionMlp {
+                    fc1: None,
+                    fc2: None,
+                    gate_proj: Some(lin(e, i, true)),
+                    up_proj: Some(lin(e, i, true)),
+                    down_proj: Some(lin(i, e, true)),
+                }
+            } else {
+                VisionMlp {
+                    fc1: Some(lin(e, i, true)),
+                    fc2: Some(lin(i, e, true)),
+                    gate_proj: None,
+                    up_proj: None,
+                    down_proj: None,
+                }
+            }
+        };
         VisionModel {
             patch_embed: PatchEmbed {
                 proj: lin(self.patch_dim(), e, false),
             },
             blocks: (0..self.depth)
                 .map(|_| VisionBlock {
-                    norm1: ln.init(device, dtype),
-                    norm2: ln.init(device, dtype),
+                    norm1: norm(),
+                    norm2: norm(),
                     attn: VisionAttention {
                         qkv: lin(e, 3 * e, true),
                         proj: lin(e, e, true),
                         num_heads: self.num_heads,
                     },
-                    mlp: VisionMlp {
-                        fc1: lin(e, self.mlp_dim(), true),
-                        fc2: lin(self.mlp_dim(), e, true),
-                    },
+                    mlp: mlp(),
                 })
                 .collect(),
             merger: PatchMerger {
-                ln_q: ln.init(device, dtype),
+                ln_q: norm(),
                 mlp_0: lin(merged, merged, true),
                 mlp_2: lin(merged, self.hidden_size, true),
             },
@@ -142,6 +191,107 @@ pub fn attention_segments(grids: &[GridThw]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Window order of the merged tokens and the window attention segments, for Qwen2.5-VL
+/// (`get_vision_window_index` upstream).
+///
+/// Each frame's `h/m × w/m` grid of merged tokens is cut into `window × window` tiles (the last
+/// row/column of tiles may be partial); tokens are listed tile by tile, row-major inside a tile.
+/// Returns the merged-token index (over all images) at each new position, and each window as a
+/// `(start, len)` segment in patches.
+pub fn window_index(
+    grids: &[GridThw],
+    merge: usize,
+    window: usize,
+) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let unit = merge * merge;
+    let mut order = Vec::new();
+    let mut segments = Vec::new();
+    let mut base = 0;
+    for &[t, h, w] in grids {
+        let (lh, lw) = (h / merge, w / merge);
+        for f in 0..t {
+            for wr in (0..lh).step_by(window) {
+                for wc in (0..lw).step_by(window) {
+                    let start = order.len();
+                    for r in wr..(wr + window).min(lh) {
+                        for c in wc..(wc + window).min(lw) {
+                            order.push(base + f * lh * lw + r * lw + c);
+                        }
+                    }
+                    segments.push((start * unit, (order.len() - start) * unit));
+                }
+            }
+        }
+        base += t * lh * lw;
+    }
+    (order, segments)
+}
+
+/// Inverse of a permutation: `inv[perm[i]] = i` (`argsort` of a permutation).
+fn inverse_permutation(perm: &[usize]) -> Vec<usize> {
+    let mut inv = vec![0; perm.len()];
+    for (i, &p) in perm.iter().enumerate() {
+        inv[p] = i;
+    }
+    inv
+}
+
+/// Reorders rows in groups of `unit` consecutive rows: group `i` of the result is group
+/// `order[i]` of `x`. Shapes: `x [N, D]`, `N = unit · order.len()` → `[N, D]`.
+fn permute_groups<B: Backend>(x: Tensor<B, 2>, order: &[usize], unit: usize) -> Tensor<B, 2> {
+    let [n, d] = x.dims();
+    let idx: Vec<i64> = order.iter().map(|&o| o as i64).collect();
+    let idx = Tensor::<B, 1, Int>::from_data(TensorData::new(idx, [order.len()]), &x.device());
+    x.reshape([n / unit, unit * d])
+        .select(0, idx)
+        .reshape([n, d])
+}
+
+impl<B: Backend> VisionNorm<B> {
+    /// Shapes: `x [N, E]` → same.
+    fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        let dtype = x.dtype();
+        let size = self.weight.lazy_shape().dims::<1>()[0];
+        let x = x.cast(DType::F32);
+        match &self.bias {
+            // `nn.LayerNorm` (biased variance), affine in f32.
+            Some(bias) => {
+                let centered = x.clone() - x.mean_dim(1);
+                let var = centered.clone().powi_scalar(2).mean_dim(1);
+                let normed = centered * var.add_scalar(self.eps).sqrt().recip();
+                let w = self.weight.val().cast(DType::F32).reshape([1, size]);
+                let b = bias.val().cast(DType::F32).reshape([1, size]);
+                (normed * w + b).cast(dtype)
+            }
+            // `Qwen2RMSNorm`: normalise in f32, cast back, then scale.
+            None => {
+                let var = x.clone().powi_scalar(2).mean_dim(1);
+                let normed = x * var.add_scalar(self.eps).sqrt().recip();
+                normed.cast(dtype) * self.weight.val().reshape([1, size])
+            }
+        }
+    }
+}
+
+impl<B: Backend> VisionMlp<B> {
+    /// Shapes: `x [N, E]` → same.
+    fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        match (
+            &self.fc1,
+            &self.fc2,
+            &self.gate_proj,
+            &self.up_proj,
+            &self.down_proj,
+        ) {
+            (Some(fc1), Some(fc2), None, None, None) => fc2.forward(quick_gelu(fc1.forward(x))),
+            (None, None, Some(gate), Some(up), Some(down)) => {
+                down.forward(silu(gate.forward(x.clone())) * up.forward(x))
+            }
+            _ => unreachable!("VisionConfig::init builds exactly one MLP variant"),
+        }
+    }
+}
+
 impl<B: Backend> VisionAttention<B> {
     /// Shapes: `x [N, E]`, `cos`/`sin [N, 1, Dh]` → `[N, E]`.
     fn forward(
@@ -180,6 +330,18 @@ impl<B: Backend> VisionAttention<B> {
     }
 }
 
+/// `nn.GELU()`: `x · (1 + erf(x/√2)) / 2`, built from `erf` so autodiff differentiates the
+/// exact function. burn 0.21's `activation::gelu` computes this forward but backpropagates the
+/// derivative of the tanh approximation, which shifts every gradient upstream of the merger by
+/// ~5e-4 relative (seen against torch on the Qwen2.5-VL fixture).
+fn exact_gelu<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
+    x.clone()
+        * x.div_scalar(std::f64::consts::SQRT_2)
+            .erf()
+            .add_scalar(1.0)
+            .mul_scalar(0.5)
+}
+
 fn quick_gelu<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
     x.clone() * sigmoid(x.mul_scalar(1.702))
 }
@@ -209,31 +371,45 @@ impl<B: Backend> VisionModel<B> {
         let dtype = self.patch_embed.proj.weight.val().dtype();
         let mut x = self.patch_embed.proj.forward(pixel_values.cast(dtype));
         let dh = cfg.head_dim();
-        let table = vision_table(
-            &vision_position_ids(grids, m),
-            &inv_freq(cfg.rope_theta, dh / 2),
-        );
+        let unit = m * m;
+        let mut ids = vision_position_ids(grids, m);
+        let full = attention_segments(grids);
+        // Qwen2.5-VL: patches (and their rotary ids) in window order; windows become segments.
+        let windows = cfg.window_merged().map(|win| window_index(grids, m, win));
+        if let Some((order, _)) = &windows {
+            x = permute_groups(x, order, unit);
+            ids = order
+                .iter()
+                .flat_map(|&o| ids[o * unit..(o + 1) * unit].to_vec())
+                .collect();
+        }
+        let table = vision_table(&ids, &inv_freq(cfg.rope_theta, dh / 2));
         let (cos, sin) = table.to_tensors::<B, 3>([n, 1, dh], &device, DType::F32);
-        let segments = attention_segments(grids);
-        for block in &self.blocks {
+        for (i, block) in self.blocks.iter().enumerate() {
+            let segments = match &windows {
+                Some((_, win)) if !cfg.is_full_attention(i) => win,
+                _ => &full,
+            };
             let a = block.attn.forward(
                 block.norm1.forward(x.clone()),
                 cos.clone(),
                 sin.clone(),
-                &segments,
+                segments,
             );
             x = x + a;
-            let h = block.mlp.fc2.forward(quick_gelu(
-                block.mlp.fc1.forward(block.norm2.forward(x.clone())),
-            ));
+            let h = block.mlp.forward(block.norm2.forward(x.clone()));
             x = x + h;
         }
-        let merged = cfg.embed_dim * m * m;
-        let y = self.merger.ln_q.forward(x).reshape([n / (m * m), merged]);
-        Ok(self
+        let merged = cfg.embed_dim * unit;
+        let y = self.merger.ln_q.forward(x).reshape([n / unit, merged]);
+        let y = self
             .merger
             .mlp_2
-            .forward(gelu(self.merger.mlp_0.forward(y))))
+            .forward(exact_gelu(self.merger.mlp_0.forward(y)));
+        Ok(match &windows {
+            Some((order, _)) => permute_groups(y, &inverse_permutation(order), 1),
+            None => y,
+        })
     }
 }
 
@@ -259,6 +435,23 @@ mod tests {
             ]
         );
         assert_eq!(&ids[8..], &ids[..8]);
+    }
+
+    #[test]
+    fn test_window_index_tiles_merged_tokens_like_transformers() {
+        // One 4×6-patch image → 2×3 merged tokens, 2×2 windows: [0,1,3,4] then [2,5]
+        // (transformers' `get_vision_window_index` with window_size 56, patch 14, merge 2).
+        let (order, seg) = window_index(&[[1, 4, 6]], 2, 2);
+        assert_eq!(order, vec![0, 1, 3, 4, 2, 5]);
+        assert_eq!(seg, vec![(0, 16), (16, 8)]);
+        // A second image (two frames, 2×2 merged) continues the numbering, one window per frame.
+        let (order, seg) = window_index(&[[1, 4, 6], [2, 4, 4]], 2, 2);
+        assert_eq!(&order[6..], &[6, 7, 8, 9, 10, 11, 12, 13]);
+        assert_eq!(&seg[2..], &[(24, 16), (40, 16)]);
+        assert_eq!(
+            inverse_permutation(&[0, 1, 3, 4, 2, 5]),
+            vec![0, 1, 4, 2, 3, 5]
+        );
     }
 
     #[test]
