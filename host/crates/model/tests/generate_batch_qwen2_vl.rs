@@ -195,3 +195,51 @@ fn test_rows_stop_independently_and_finished_rows_leave_the_batch() {
         );
     }
 }
+
+/// Throughput of batched vs one-by-one greedy decoding on the tiny model: 8 prompts (37–64
+/// tokens, 5 with an image), 32 new tokens each, image encoding excluded. Printed (run with
+/// --nocapture); the ids must agree.
+#[test]
+fn test_batched_vs_unbatched_throughput_on_tiny_model() {
+    let mut recs = json("generate.json")["models"]["nested"]
+        .as_array()
+        .unwrap()
+        .clone();
+    recs.extend(
+        json("generate_batch.json")["models"]["nested"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .cloned(),
+    );
+    recs.push(recs[1].clone());
+    assert_eq!(recs.len(), 8);
+    let lm = load("nested");
+    let cfg = GenerationConfig::greedy(32, vec![]);
+    let singles: Vec<_> = recs.iter().map(|r| alone(&lm, r)).collect();
+    let (seqs, im) = batch(&lm, &recs);
+    // Warm-up.
+    generate_batch(&lm.model, &seqs[..2], im.as_ref(), &cfg, None).unwrap();
+    let t = std::time::Instant::now();
+    let one_by_one: Vec<_> = singles
+        .iter()
+        .map(|(s, im)| generate(&lm.model, s, im.as_ref(), &cfg, None).unwrap())
+        .collect();
+    let unbatched_s = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let batched = generate_batch(&lm.model, &seqs, im.as_ref(), &cfg, None).unwrap();
+    let batched_s = t.elapsed().as_secs_f64();
+    for (a, b) in one_by_one.iter().zip(&batched) {
+        assert_eq!(a.ids, b.ids);
+    }
+    let tokens: usize = batched.iter().map(|g| g.ids.len()).sum();
+    assert_eq!(tokens, 8 * 32);
+    eprintln!(
+        "tiny qwen2_vl (nested), CPU NdArray f32, 8 prompts x 32 new tokens: one by one {:.0} tokens/s ({:.3} s), batch of 8 {:.0} tokens/s ({:.3} s; prefill {:.1} ms)",
+        tokens as f64 / unbatched_s,
+        unbatched_s,
+        tokens as f64 / batched_s,
+        batched_s,
+        batched[0].prefill_s * 1e3
+    );
+}
