@@ -430,3 +430,22 @@ fn write_sample_report() {
     let files = write_report(Path::new(&dir), &results()).unwrap();
     eprintln!("{}\n{files:#?}", summary_table(&results()));
 }
+
+#[test]
+fn test_missing_values_show_as_dashes_not_zeros() {
+    let mut r = results();
+    r.models[0].accuracy_by_category.remove("counting");
+    r.models[0].yes_rate = f64::NAN;
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_report(dir.path(), &r).unwrap();
+    let md = std::fs::read_to_string(&files.report_md).unwrap();
+    assert!(has_row(
+        &md,
+        &["counting", "–", "32.0%", "40.0%", "25.0%", "28.0%"]
+    ));
+    assert!(has_row(&md, &["sft-base", "–", "50.0%", "–"]));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&files.metrics_json).unwrap()).unwrap();
+    assert!(json["models"][0]["yes_rate"].is_null());
+    assert_eq!(files.plots.len(), 4);
+}

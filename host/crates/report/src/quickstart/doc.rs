@@ -220,7 +220,7 @@ pub fn escape(s: &str) -> String {
 /// Escaped text with `code` spans; an unmatched backtick stays literal.
 fn inline_html(s: &str) -> String {
     let parts: Vec<&str> = s.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return escape(s);
     }
     parts

@@ -256,7 +256,8 @@ fn accuracy_by_category(area: &Area, r: &QuickstartResults) -> DrawResult {
                 Some(m.accuracy)
             } else {
                 m.accuracy_by_category.get(name).copied()
-            }?;
+            }
+            .filter(|v| v.is_finite())?;
             let x0 = g as f64 + 0.1 + mi as f64 * width;
             Some(Rectangle::new(
                 [(x0, 0.0), (x0 + 0.9 * width, v.clamp(0.0, 1.0))],
@@ -290,7 +291,13 @@ fn yes_rate(area: &Area, r: &QuickstartResults) -> DrawResult {
     let value_style = TextStyle::from((FAMILY, 14).into_font())
         .color(&BLACK)
         .pos(Pos::new(HPos::Center, VPos::Bottom));
-    for (i, m) in r.models.iter().enumerate() {
+    // A model with no yes-rate (no binary questions) gets no bar, not a 0.
+    for (i, m) in r
+        .models
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.yes_rate.is_finite())
+    {
         let v = m.yes_rate.clamp(0.0, 1.0);
         chart.draw_series(std::iter::once(Rectangle::new(
             [(i as f64 + 0.2, 0.0), (i as f64 + 0.8, v)],
@@ -302,11 +309,13 @@ fn yes_rate(area: &Area, r: &QuickstartResults) -> DrawResult {
             value_style.clone(),
         )))?;
     }
-    let truth = r.eval.true_yes_rate.clamp(0.0, 1.0);
-    chart.draw_series(LineSeries::new(
-        [(0.0, truth), (n as f64, truth)],
-        BLACK.stroke_width(2),
-    ))?;
+    if r.eval.true_yes_rate.is_finite() {
+        let truth = r.eval.true_yes_rate.clamp(0.0, 1.0);
+        chart.draw_series(LineSeries::new(
+            [(0.0, truth), (n as f64, truth)],
+            BLACK.stroke_width(2),
+        ))?;
+    }
     let names: Vec<String> = r.models.iter().map(|m| m.name.clone()).collect();
     group_labels(area, &chart, &names)
 }
