@@ -17,6 +17,32 @@ fn synth_world(dir: &Path, seed: u64) {
     synth(dir, &SynthConfig::new(SCENES, seed, 48), |_| {}).unwrap();
 }
 
+/// A stand-in for a model's encoder: bytes as tokens, the decoded image's size.
+struct Bytes;
+
+impl vapr_train::PairEncoder for Bytes {
+    type Image = (u32, u32);
+
+    fn encode_prompt(
+        &self,
+        question: &str,
+        image: Option<&Path>,
+    ) -> Result<(Vec<u32>, Option<(u32, u32)>), vapr_train::BoxError> {
+        let image = image
+            .map(|p| vapr_data::images::load_rgb(p).map(|img| img.dimensions()))
+            .transpose()?;
+        Ok((question.bytes().map(u32::from).collect(), image))
+    }
+
+    fn encode_completion(&self, answer: &str) -> Result<Vec<u32>, vapr_train::BoxError> {
+        Ok(answer.bytes().map(u32::from).collect())
+    }
+
+    fn pad_id(&self) -> u32 {
+        0
+    }
+}
+
 fn ids(set: &PairSet) -> Vec<&str> {
     set.records.iter().map(|r| r.id.as_str()).collect()
 }
@@ -84,6 +110,19 @@ fn test_three_sets_share_ids_parse_back_and_show_their_bias() {
             );
             assert!(r.category.is_some(), "{}", r.id);
         }
+    }
+    // What `vapr train` reads: every pair encodes, with its image found through the
+    // absolute path whatever images directory the config names.
+    for set in &sets {
+        let pairs =
+            vapr_train::data::load_pairs(&set.path, Some(Path::new("/no/such/dir")), &Bytes)
+                .unwrap();
+        assert_eq!(pairs.len(), set.records.len(), "{}", set.name);
+        assert!(
+            pairs.iter().all(|p| p.image == Some((48, 48))),
+            "{}",
+            set.name
+        );
     }
     // The controls are wrong in another way than the VaPR edit, or in the same way; never
     // equal to the chosen answer (checked above) and built for every category.
