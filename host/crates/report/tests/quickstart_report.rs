@@ -318,6 +318,10 @@ fn test_report_tables_carry_the_numbers_as_documented() {
     assert!(md.contains("| near 100%: hacking-like |"));
     assert!(md.contains("| near 50%: collapse-like |"));
     assert!(md.contains("not a verdict"));
+    assert!(md.contains(
+        "Cut-offs on the final value: collapse-like up to 65.0%, healthy-like from 80.0% to \
+         below 97.0%, hacking-like from 97.0%"
+    ));
     // What this shows: computed comparisons (64.0 vs 55.0 on 400 questions: band ±6.9 pp).
     assert!(md.contains(
         "DPO on VaPR pairs beat the SFT base: `dpo-vapr` scored 64.0% overall, higher than \

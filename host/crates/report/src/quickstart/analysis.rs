@@ -61,14 +61,21 @@ pub enum Reading {
     Between,
 }
 
+/// Final reward accuracies at or below this read as collapse-like.
+pub const COLLAPSE_MAX: f64 = 0.65;
+/// ... from this up (below [`HACKING_MIN`]) as healthy-like.
+pub const HEALTHY_MIN: f64 = 0.80;
+/// ... from this up as hacking-like.
+pub const HACKING_MIN: f64 = 0.97;
+
 impl Reading {
-    /// Thresholds sit halfway-ish between the paper's reference points (50 / 90 / 100%).
+    /// Cut-offs sit between the paper's reference points (50 / 90 / 100%).
     pub fn of(final_accuracy: f64) -> Self {
-        if final_accuracy >= 0.97 {
+        if final_accuracy >= HACKING_MIN {
             Reading::Hacking
-        } else if final_accuracy >= 0.80 {
+        } else if final_accuracy >= HEALTHY_MIN {
             Reading::Healthy
-        } else if final_accuracy <= 0.65 {
+        } else if final_accuracy <= COLLAPSE_MAX {
             Reading::Collapse
         } else {
             Reading::Between

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::analysis::{
-    Reading, base_model, category_names, chance_accuracy, dpo_on, eval_questions, findings, is_dpo,
-    limits, reward_summary,
+    COLLAPSE_MAX, HACKING_MIN, HEALTHY_MIN, Reading, base_model, category_names, chance_accuracy,
+    dpo_on, eval_questions, findings, is_dpo, limits, reward_summary,
 };
 use super::doc::{Doc, Table};
 use super::error::ReportError;
@@ -352,6 +352,16 @@ fn diagnostic(doc: &mut Doc, r: &QuickstartResults, drawn: &[DrawnPlot]) {
          VaPR's hard negatives (healthy). The reading below says which of these shapes each \
          run's final value is closest to: a reading of the numbers, not a verdict on the run.",
     );
+    doc.para(format!(
+        "Cut-offs on the final value: collapse-like up to {}, healthy-like from {} to below \
+         {}, hacking-like from {}; between {} and {} the reading says so.",
+        pct(COLLAPSE_MAX),
+        pct(HEALTHY_MIN),
+        pct(HACKING_MIN),
+        pct(HACKING_MIN),
+        pct(COLLAPSE_MAX),
+        pct(HEALTHY_MIN)
+    ));
     let runs: Vec<_> = r
         .models
         .iter()
