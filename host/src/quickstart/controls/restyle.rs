@@ -49,10 +49,10 @@ fn count_word(n: u64) -> String {
 /// The relation said from the second object's side.
 fn relation_from_other(r: Relation) -> &'static str {
     match r {
-        Relation::LeftOf => "on its left side",
-        Relation::RightOf => "on its right side",
-        Relation::Above => "higher up",
-        Relation::Below => "lower down",
+        Relation::LeftOf => "on its left",
+        Relation::RightOf => "on its right",
+        Relation::Above => "higher",
+        Relation::Below => "lower",
     }
 }
 
@@ -68,7 +68,7 @@ fn background_alt(b: Background) -> String {
     match b {
         Background::Plain(t) => format!("a flat {} color", t.name()),
         Background::Gradient { top, bottom } => format!(
-            "{} fading into {} toward the lower edge",
+            "{} at the top, fading into {} toward the lower edge",
             top.name(),
             bottom.name()
         ),
@@ -92,10 +92,7 @@ pub fn restyled(facts: &Facts, rng: &mut SeededRng) -> String {
         Facts::Counting { n, color, shape } => {
             let what = format!("{} {}", color.name(), shape.noun(*n as usize));
             if pick == 0 {
-                format!(
-                    "{} {what} can be seen in the picture.",
-                    capitalised(&count_word(*n))
-                )
+                format!("{} {what} can be seen.", capitalised(&count_word(*n)))
             } else {
                 format!(
                     "Counting them gives {n} {} {}.",
@@ -107,34 +104,28 @@ pub fn restyled(facts: &Facts, rng: &mut SeededRng) -> String {
         Facts::Spatial { a, relation, b } => {
             if pick == 0 {
                 format!(
-                    "Relative to the {b}, the {a} sits {}.",
+                    "Relative to the {b}, the {a} is {}.",
                     relation_from_other(*relation)
                 )
             } else {
                 format!(
-                    "{} the {b} is where you will find the {a}.",
+                    "{} the {b} is where the {a} is.",
                     capitalised(relation.phrase())
                 )
             }
         }
         Facts::Object { desc, shape } => {
             if pick == 0 {
-                format!(
-                    "That {desc} object has the shape of {}.",
-                    with_article(shape.name())
-                )
+                format!("It is {}, the {desc} object.", with_article(shape.name()))
             } else {
-                format!(
-                    "{}: that is what the {desc} one is.",
-                    capitalised(&with_article(shape.name()))
-                )
+                format!("Shape of the {desc} object: {}.", shape.name())
             }
         }
         Facts::Color { desc, color } => {
             if pick == 0 {
-                format!("{} is the color of the {desc}.", capitalised(color.name()))
+                format!("It is {}, the {desc}.", color.name())
             } else {
-                format!("Looking at the {desc}, its color is {}.", color.name())
+                format!("Color of the {desc}: {}.", color.name())
             }
         }
         Facts::Size { a, cmp, b } => {
@@ -146,22 +137,25 @@ pub fn restyled(facts: &Facts, rng: &mut SeededRng) -> String {
         }
         Facts::Background(b) => {
             if pick == 0 {
-                format!("Behind the shapes lies {}.", background_alt(*b))
+                format!("Background: {}.", background_alt(*b))
             } else {
-                format!("As for the background, it shows {}.", background_alt(*b))
+                format!("Behind the shapes: {}.", background_alt(*b))
             }
         }
         Facts::Existence { yes, color, shape } => {
             let thing = format!("{} {}", color.name(), shape.name());
             match (pick, yes) {
-                (0, true) => format!("Indeed, the picture contains {}.", with_article(&thing)),
-                (0, false) => format!("Nope, the picture contains no {thing}."),
+                (0, true) => format!("Indeed, the picture does contain {}.", with_article(&thing)),
+                (0, false) => format!(
+                    "Nope, the picture does not contain {}.",
+                    with_article(&thing)
+                ),
                 (_, true) => format!(
-                    "{}? Yes, one is present.",
+                    "{}? Yes, one is present here.",
                     capitalised(&with_article(&thing))
                 ),
                 (_, false) => format!(
-                    "{}? No, none is present.",
+                    "{}? No, none is present here.",
                     capitalised(&with_article(&thing))
                 ),
             }
@@ -191,11 +185,15 @@ pub fn restyled(facts: &Facts, rng: &mut SeededRng) -> String {
             background,
             objects,
         } => {
+            let n = objects.len() as u64;
+            let placed = if pick == 0 { "sitting" } else { "placed" };
             let items: Vec<String> = objects
                 .iter()
-                .map(|o| format!("{} {}", with_article(&o.full_name()), o.cell.phrase()))
+                .map(|o| {
+                    let name = with_article(&o.full_name());
+                    format!("{name} {placed} {}", o.cell.phrase())
+                })
                 .collect();
-            let n = objects.len() as u64;
             if pick == 0 {
                 let verb = if n == 1 { "is" } else { "are" };
                 format!(
@@ -222,7 +220,7 @@ pub fn restyled(facts: &Facts, rng: &mut SeededRng) -> String {
                 )
             } else {
                 format!(
-                    "{}. The picture holds {} {} versus {} {}.",
+                    "{}. The picture holds {} {} versus {} {}, which settles it.",
                     capitalised(verdict),
                     count_word(*na),
                     a.noun(*na),

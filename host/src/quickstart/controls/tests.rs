@@ -164,9 +164,10 @@ fn test_length_biased_is_the_wrong_sentence_plus_a_clause_and_always_longer() {
 #[test]
 fn test_style_biased_rephrases_instead_of_editing_a_word() {
     let samples = samples();
-    let mut total = 0usize;
+    let (mut total, mut gap) = (0usize, 0usize);
     for (id, category, answer, _) in &samples {
         let c = control(Bias::Style, *category, answer, 3, id).unwrap();
+        gap += token_count(answer).abs_diff(token_count(&c.rejected));
         // Not the synth's sentence with a word swapped: another phrasing of it.
         assert!(!same_wording(&c.rejected, &c.wrong.plain()), "{id}");
         let lev = levenshtein_words(answer, &c.rejected);
@@ -179,6 +180,9 @@ fn test_style_biased_rephrases_instead_of_editing_a_word() {
     }
     let mean = total as f64 / samples.len() as f64;
     assert!(mean >= 8.0, "mean word Levenshtein {mean:.2}");
+    // Wording, not length, sets them apart: the lengths stay close.
+    let gap = gap as f64 / samples.len() as f64;
+    assert!(gap <= 2.5, "mean token gap {gap:.2}");
 }
 
 #[test]
