@@ -13,7 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// computes, usable as precomputed reference log-probs.
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
-    /// A Hugging Face model folder (Qwen2-VL).
+    /// A Hugging Face model folder: Qwen2-VL, Qwen2.5-VL or LLaVA-1.5 (llava-hf), picked from
+    /// its `config.json` `model_type`.
     #[arg(long, value_name = "DIR")]
     pub model: PathBuf,
     /// Preference JSONL (`id`, `image`, `prompt`, `chosen`, `rejected`).

@@ -9,9 +9,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use vapr_train::config::TrainConfig;
 use vapr_train::run::{TrainEvent, train};
 
-/// Train a Hugging Face model folder (Qwen2-VL) on preference pairs.
+/// Train a Hugging Face model folder on preference pairs.
 ///
-/// The config names the model folder, the preference JSONL and its images, the loss
+/// The family comes from the folder's `config.json` `model_type`: Qwen2-VL (`qwen2_vl`),
+/// Qwen2.5-VL (`qwen2_5_vl`) or LLaVA-1.5 in the llava-hf layout (`llava`); the same trainer
+/// runs all of them. The config names the model folder, the preference JSONL and its images, the loss
 /// (sigmoid, ipo, hinge, robust; optional SFT term), β, optimiser and schedule, batch and
 /// accumulation, LoRA or freezing, device, dtype, output directory and seed; see
 /// `configs/train/` and `docs/training.md`. Unknown keys are errors.
@@ -88,7 +90,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 /// `vapr bench train`: DPO forward+backward time per pair on CPU.
 #[derive(Debug, Args)]
 pub struct BenchTrainArgs {
-    /// Model folder (default: the tiny Qwen2-VL fixture).
+    /// Model folder of any supported family (default: the tiny Qwen2-VL fixture).
     #[arg(long, default_value = "tests/fixtures/qwen2_vl/flat")]
     pub model: PathBuf,
     /// Pairs, all in one batch (default: the fixture's three pairs).

@@ -1,10 +1,19 @@
 //! The model room: burn implementations of the supported vision-language model families,
 //! weight loading from Hugging Face folders, tokenizers, chat templates and image processors.
 //!
-//! Supported today: **Qwen2-VL** (`model_type = "qwen2_vl"`, any size from a config), checked
-//! against transformers by the fixtures in `tests/fixtures/qwen2_vl/` (see `docs/models.md`).
+//! Supported: **Qwen2-VL** (`model_type = "qwen2_vl"`), **Qwen2.5-VL** (`"qwen2_5_vl"`, a
+//! variant of the same struct) and **LLaVA-1.5** in the llava-hf layout (`"llava"`), any size
+//! from a config, checked against transformers by the fixtures in `tests/fixtures/` (see
+//! `docs/models.md`).
 //!
-//! # API for the trainer (stable; generic over `B: Backend`)
+//! # Any family at run time
+//!
+//! [`load_any_model_dir`] picks the family from `config.json` `model_type` and returns an
+//! [`AnyLoadedModel`]: its [`VlModel`] dispatches encoding, scoring, freezing, LoRA, saving and
+//! generation ([`generate::BatchDecoder`]) to the family; [`AnyProcessor`]/[`AnyImage`] do the
+//! same for image preprocessing. The trainer and `vapr score` use only these types.
+//!
+//! # The Qwen2-VL-typed API (generic over `B: Backend`)
 //!
 //! ```text
 //! let lm = load_model_dir::<B>(dir, &device, DType::F32)?;        // LoadedModel<B>

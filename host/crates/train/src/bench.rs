@@ -12,7 +12,7 @@ use crate::data::{PairEncoder, load_pairs};
 use crate::error::{Result, TrainError};
 use crate::loss::{LossConfig, LossInputs, preference_loss};
 use crate::model::PreferenceModel;
-use crate::qwen::QwenEncoder;
+use crate::vlm::VlmEncoder;
 
 type AB = Autodiff<NdArray<f32>>;
 
@@ -49,11 +49,15 @@ pub fn bench_train_step(
     iterations: usize,
 ) -> Result<TrainBench> {
     let device = Default::default();
-    let loaded = vapr_model::load_model_dir::<AB>(model_dir, &device, DType::F32)
+    let loaded = vapr_model::load_any_model_dir::<AB>(model_dir, &device, DType::F32)
         .map_err(|e| TrainError::Model(Box::new(e)))?;
-    let encoder = QwenEncoder(&loaded);
+    let encoder = VlmEncoder(&loaded);
     let pairs = load_pairs(pairs_file, images, &encoder)?;
-    let model = loaded.model.clone().freeze_vision_tower().freeze_merger();
+    let model = loaded
+        .model
+        .clone()
+        .freeze_vision_tower()
+        .freeze_projector();
     let refs: Vec<_> = pairs.iter().collect();
     let batch = PairBatch::new(&refs, encoder.pad_id(), false);
     let n = batch.num_pairs();

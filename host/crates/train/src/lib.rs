@@ -2,7 +2,8 @@
 //! schedule, LoRA, reference log-prob cache and checkpoints.
 //!
 //! Models plug in through [`PreferenceModel`]: given a batch of pairs they return summed
-//! completion log-probs. Everything else — losses, metrics, AdamW, schedules, clipping,
+//! completion log-probs. Every vision-language family of vapr-model (Qwen2-VL, Qwen2.5-VL,
+//! LLaVA) comes through one type, [`vlm::VlmPolicy`], picked at run time from the folder. Everything else — losses, metrics, AdamW, schedules, clipping,
 //! accumulation, freezing, checkpoints, resume — lives here and is model-agnostic.
 
 pub mod batch;
@@ -32,3 +33,4 @@ pub use trainer::{Checkpointable, Mode, Position, Reference, TrainSettings, Trai
 pub mod bench;
 pub mod qwen;
 pub mod run;
+pub mod vlm;

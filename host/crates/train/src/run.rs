@@ -6,19 +6,19 @@ use std::path::{Path, PathBuf};
 use burn::module::AutodiffModule;
 use burn::tensor::DType;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use vapr_model::{LoadedModel, load_model_dir};
+use vapr_model::{AnyLoadedModel, load_any_model_dir};
 
 use crate::checkpoint::{resolve_resume, write_atomically};
 use crate::config::{ReferenceMode, TrainConfig};
 use crate::data::{PairEncoder, file_sha256, load_pairs};
 use crate::error::{Result, TrainError};
 use crate::metrics::{MetricsLog, StepMetrics};
-use crate::qwen::{QwenEncoder, QwenLazyEncoder, QwenPolicy, QwenSetup};
 use crate::refcache::{
     ScoreRow, align_scores, cache_path, model_dir_sha256, read_scores, score_batch, score_pairs,
     write_scores,
 };
 use crate::trainer::{Checkpointable, Mode, Reference, Trainer};
+use crate::vlm::{PolicySetup, VlmLazyEncoder, VlmPolicy};
 
 /// What a run reports while it works.
 #[derive(Debug, Clone)]
@@ -62,8 +62,9 @@ pub fn parse_dtype(name: &str) -> Result<DType> {
     }
 }
 
-fn load<B: Backend>(dir: &Path, device: &B::Device, dtype: DType) -> Result<LoadedModel<B>> {
-    load_model_dir::<B>(dir, device, dtype).map_err(|e| TrainError::Model(Box::new(e)))
+/// Loads a model folder of any supported family (picked from its `config.json`).
+fn load<B: Backend>(dir: &Path, device: &B::Device, dtype: DType) -> Result<AnyLoadedModel<B>> {
+    load_any_model_dir::<B>(dir, device, dtype).map_err(|e| TrainError::Model(Box::new(e)))
 }
 
 /// Trains as `cfg` says; `resume` is a checkpoint or an output directory. Returns the final
@@ -77,26 +78,12 @@ pub fn train_from_config<B: AutodiffBackend>(
     let dtype = parse_dtype(&cfg.model.dtype)?;
     let settings = cfg.settings();
     let loaded = load::<B>(&cfg.model.path, device, dtype)?;
-    let encoder = QwenLazyEncoder(&loaded);
+    let encoder = VlmLazyEncoder(&loaded);
     let pad_id = encoder.pad_id();
     let pairs = load_pairs(&cfg.data.train, cfg.data.images.as_deref(), &encoder)?;
     let dataset_sha = file_sha256(&cfg.data.train)?;
-    let LoadedModel {
-        model,
-        layout,
-        dir,
-        processor,
-        ..
-    } = loaded;
-    let setup = QwenSetup {
-        layout,
-        source: dir,
-        dtype,
-        freeze: cfg.freeze.clone(),
-        lora: cfg.lora.clone(),
-        processor,
-    };
-    let (policy, summary) = QwenPolicy::prepare(model, setup);
+    let setup = PolicySetup::of(&loaded, dtype, cfg.freeze.clone(), cfg.lora.clone());
+    let (policy, summary) = VlmPolicy::prepare(loaded.model, setup);
     let params = crate::params::named_params(&policy);
     on(TrainEvent::Prepared {
         pairs: pairs.len(),
@@ -199,16 +186,16 @@ pub fn score_file<B: Backend>(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<usize> {
     let loaded = load::<B>(model_dir, device, DType::F32)?;
-    let encoder = QwenEncoder(&loaded);
+    let encoder = VlmLazyEncoder(&loaded);
+    let pad_id = encoder.pad_id();
     let pairs = load_pairs(pairs_file, images, &encoder)?;
     let total = pairs.len();
-    let rows = score_pairs(
-        &loaded.model,
-        &pairs,
-        batch_size,
-        encoder.pad_id(),
-        |done| progress(done, total),
-    )?;
+    // Pixels are recomputed per batch from the image files, as in training.
+    let setup = PolicySetup::of(&loaded, DType::F32, Default::default(), None);
+    let (scorer, _) = VlmPolicy::prepare(loaded.model, setup);
+    let rows = score_pairs(&scorer, &pairs, batch_size, pad_id, |done| {
+        progress(done, total)
+    })?;
     write_scores(out, &rows)?;
     Ok(rows.len())
 }
