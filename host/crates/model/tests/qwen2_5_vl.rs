@@ -1,7 +1,8 @@
 //! Parity of the burn Qwen2.5-VL with transformers, against the committed fixtures written by
 //! `tools/fixtures/make_qwen2_5_vl.py` (tests/fixtures/qwen2_5_vl/): window order, processor
 //! (exact without resize, 1e-2 after a resize), log-probs (1e-4 relative, f32), gradients (1e-3
-//! relative to the largest entry), both key layouts, tied embeddings, save → reload, LoRA.
+//! relative to the largest entry), both key layouts, tied embeddings, save → reload, LoRA, greedy
+//! generation.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,8 @@ use serde_json::Value;
 use vapr_model::qwen2_vl::{VisionArch, peft_tensors, window_index};
 use vapr_model::safetensors_io::WeightIndex;
 use vapr_model::{
-    AnyTensor, HfLayout, LoadedModel, ProcessedImage, Qwen2Vl, Sequence, load_model_dir,
+    AnyTensor, GenerationConfig, HfLayout, LoadedModel, ProcessedImage, Qwen2Vl, Sequence,
+    generate, load_model_dir,
 };
 
 type B = NdArray<f32>;
@@ -414,4 +416,51 @@ fn test_a_qwen2_vl_vision_config_under_qwen2_5_vl_is_a_named_error() {
         msg.contains("config.json") && msg.contains("vision_config."),
         "{msg}"
     );
+}
+
+#[test]
+fn test_greedy_generation_matches_transformers() {
+    let exp: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("generate.json")).unwrap())
+            .unwrap();
+    let max_new = exp["max_new_tokens"].as_u64().unwrap() as usize;
+    for name in ["nested", "flat"] {
+        let lm = load::<B>(name);
+        assert_eq!(
+            lm.chat.end_of_turn_id as u64,
+            exp["eos_token_id"].as_u64().unwrap()
+        );
+        for rec in exp["models"][name].as_array().unwrap() {
+            let imgs: Vec<ProcessedImage> = rec["image"]
+                .as_str()
+                .map(|n| {
+                    lm.processor
+                        .process_file(&fixtures().join("images").join(n))
+                        .unwrap()
+                })
+                .into_iter()
+                .collect();
+            let prompt = lm
+                .prompt_ids(rec["question"].as_str().unwrap(), &imgs)
+                .unwrap();
+            assert_eq!(prompt, ids(&rec["prompt_ids"]));
+            let embeds = (!imgs.is_empty()).then(|| {
+                let (pixels, grids) = lm.pixel_tensor(&imgs);
+                lm.model.encode_images(pixels, &grids).unwrap()
+            });
+            let seq = Sequence {
+                completion_start: prompt.len(),
+                images: (0..imgs.len()).collect(),
+                ids: prompt,
+            };
+            let cfg = GenerationConfig::greedy(max_new, vec![lm.chat.end_of_turn_id]);
+            let got = generate(&lm.model, &seq, embeds.as_ref(), &cfg, None).unwrap();
+            assert_eq!(
+                got.ids,
+                ids(&rec["greedy_ids"]),
+                "{name} {:?}",
+                rec["image"]
+            );
+        }
+    }
 }
