@@ -73,6 +73,32 @@ pub struct ClipImage {
     pub width: usize,
 }
 
+impl ClipImage {
+    /// Stacks images into transformers' batched `pixel_values`: `[n, 3, h, w]` row-major.
+    /// Errors when sizes differ (the CLIP tower takes one fixed size).
+    pub fn stack(images: &[ClipImage]) -> Result<(Vec<f32>, [usize; 4])> {
+        let Some(first) = images.first() else {
+            return Ok((Vec::new(), [0, 3, 0, 0]));
+        };
+        let (h, w) = (first.height, first.width);
+        if let Some((i, o)) = images
+            .iter()
+            .enumerate()
+            .find(|(_, o)| (o.height, o.width) != (h, w))
+        {
+            return Err(ModelError::Input(format!(
+                "image {i} is {}×{} but image 0 is {h}×{w}: processed images must share one size",
+                o.height, o.width
+            )));
+        }
+        let values = images
+            .iter()
+            .flat_map(|i| i.pixels.iter().copied())
+            .collect();
+        Ok((values, [images.len(), 3, h, w]))
+    }
+}
+
 impl Default for ClipProcessor {
     /// The settings of llava-hf/llava-1.5-7b-hf (336 px).
     fn default() -> Self {
@@ -632,6 +658,20 @@ mod tests {
         let p = dir.join(name);
         std::fs::write(&p, v.to_string()).unwrap();
         p
+    }
+
+    #[test]
+    fn test_stack_concatenates_same_size_images_and_rejects_others() {
+        let img = |v: f32, h: usize, w: usize| ClipImage {
+            pixels: vec![v; 3 * h * w],
+            height: h,
+            width: w,
+        };
+        let (vals, shape) = ClipImage::stack(&[img(1.0, 2, 2), img(2.0, 2, 2)]).unwrap();
+        assert_eq!(shape, [2, 3, 2, 2]);
+        assert_eq!((vals[11], vals[12]), (1.0, 2.0));
+        let err = ClipImage::stack(&[img(1.0, 2, 2), img(1.0, 2, 3)]).unwrap_err();
+        assert!(err.to_string().contains("image 1 is 2×3"), "{err}");
     }
 
     #[test]
