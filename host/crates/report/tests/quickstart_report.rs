@@ -453,3 +453,23 @@ fn test_missing_values_show_as_dashes_not_zeros() {
     assert!(json["models"][0]["yes_rate"].is_null());
     assert_eq!(files.plots.len(), 4);
 }
+
+#[test]
+fn test_many_models_with_long_names_still_draw() {
+    let mut r = results();
+    let extra: Vec<ModelResult> = (0..7)
+        .map(|i| {
+            let mut m = r.models[2].clone();
+            m.name = format!("dpo-vapr-with-a-rather-long-name-{i}");
+            m
+        })
+        .collect();
+    r.models.extend(extra);
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_report(dir.path(), &r).unwrap();
+    for (path, kind) in files.plots.iter().zip(PlotKind::ALL) {
+        let img = image::open(path).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), kind.size());
+    }
+    assert_eq!(summary_table(&r).lines().count(), 2 + 12);
+}

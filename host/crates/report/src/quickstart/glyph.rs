@@ -56,6 +56,11 @@ fn layout(text: &str, size: f32) -> (f32, f32, f32) {
     (width, font.ascent() - font.descent(), font.ascent())
 }
 
+/// Width in pixels of `text` drawn at `size` px (what [`GlyphBackend`] will draw).
+pub fn text_width(text: &str, size: f64) -> f64 {
+    f64::from(layout(text, size as f32).0)
+}
+
 /// Coverage of each pixel of `text` laid out from the box's top-left corner at (0, 0).
 fn rasterize(text: &str, size: f32) -> Vec<(i32, i32, f32)> {
     let scale = PxScale::from(size);

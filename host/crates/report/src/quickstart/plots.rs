@@ -12,7 +12,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::analysis::{category_names, is_dpo};
 use super::error::ReportError;
-use super::glyph::{FAMILY, GlyphBackend, register_bundled_font};
+use super::glyph::{FAMILY, GlyphBackend, register_bundled_font, text_width};
 use super::results::{ModelResult, QuickstartResults, StepPoint};
 
 /// Plot sub-directory of the run directory.
@@ -175,17 +175,26 @@ fn model_entries<'a>(
 /// A centred row of colour swatches with names; the reference-line entry
 /// ([`LINE_ENTRY`]) gets a line swatch instead of a box.
 fn draw_legend(area: &Area, entries: &[(String, RGBColor)]) -> DrawResult {
-    let style = TextStyle::from((FAMILY, 15).into_font())
+    let (swatch, gap) = (14i32, 26i32);
+    let (w, h) = area.dim_in_pixel();
+    let total_at = |size: u32| {
+        let text: f64 = entries
+            .iter()
+            .map(|(name, _)| text_width(name, f64::from(size)).ceil())
+            .sum();
+        text as i32
+            + (swatch + 6) * entries.len() as i32
+            + gap * (entries.len().saturating_sub(1) as i32)
+    };
+    let size = fitting_size(15, |s| total_at(s) <= w as i32 - 8);
+    let style = TextStyle::from((FAMILY, size).into_font())
         .color(&BLACK)
         .pos(Pos::new(HPos::Left, VPos::Center));
-    let (swatch, gap) = (14i32, 26i32);
     let widths: Vec<i32> = entries
         .iter()
-        .map(|(name, _)| Ok(area.estimate_text_size(name, &style)?.0 as i32))
-        .collect::<Result<_, Box<dyn Error + Send + Sync>>>()?;
-    let total: i32 = widths.iter().map(|w| swatch + 6 + w).sum::<i32>()
-        + gap * (entries.len().saturating_sub(1) as i32);
-    let (w, h) = area.dim_in_pixel();
+        .map(|(name, _)| text_width(name, f64::from(size)).ceil() as i32)
+        .collect();
+    let total = total_at(size);
     let (mut x, y) = ((w as i32 - total).max(0) / 2, h as i32 / 2);
     for ((name, c), tw) in entries.iter().zip(widths) {
         let half = if name == LINE_ENTRY { 1 } else { swatch / 2 };
@@ -197,6 +206,12 @@ fn draw_legend(area: &Area, entries: &[(String, RGBColor)]) -> DrawResult {
         x += swatch + 6 + tw + gap;
     }
     Ok(())
+}
+
+/// The largest font size from `start` down to 10 px for which `fits` holds (10 px if none):
+/// many models or long names shrink labels instead of overlapping them.
+fn fitting_size(start: u32, fits: impl Fn(u32) -> bool) -> u32 {
+    (10..=start).rev().find(|&s| fits(s)).unwrap_or(10)
 }
 
 fn percent_label(v: &f64) -> String {
@@ -213,7 +228,14 @@ fn group_labels<'a, DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let style = TextStyle::from((FAMILY, 15).into_font())
+    let group_px =
+        f64::from(chart.backend_coord(&(1.0, 0.0)).0 - chart.backend_coord(&(0.0, 0.0)).0);
+    let size = fitting_size(15, |s| {
+        labels
+            .iter()
+            .all(|l| text_width(l, f64::from(s)) <= 0.95 * group_px)
+    });
+    let style = TextStyle::from((FAMILY, size).into_font())
         .color(&BLACK)
         .pos(Pos::new(HPos::Center, VPos::Top));
     let (ox, oy) = area.get_base_pixel();
