@@ -2,6 +2,9 @@
 //! pairs. Reads the inputs (vapr-data), loads the plugins (vapr-plugin) and, with
 //! `--editor openai`, the editor client (vapr-editor), then hands everything to
 //! `vapr_pipeline::run`. docs/generate.md describes the run in full.
+//!
+//! The steps are public ([`prepare`], [`read_inputs`], [`assemble_rooms`], [`generate`],
+//! with [`GenerateArgs::rule`]) so that `vapr quickstart` runs this very pipeline.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
