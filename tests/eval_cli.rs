@@ -1,6 +1,6 @@
 //! End-to-end tests: eval_cli. They drive the real `vapr eval` binary on files written here
 //! (VLMEvalKit-style TSVs, generations.jsonl files in the layout `vapr eval` writes) and on the
-//! tiny Qwen2-VL fixture model (tests/fixtures/qwen2_vl/flat).
+//! tiny fixture models of every family (tests/fixtures/{qwen2_vl,qwen2_5_vl,llava}).
 
 mod support;
 
@@ -224,16 +224,13 @@ fn lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn test_eval_generates_with_the_tiny_model_batched_and_resumes() {
-    let dir = tempfile::tempdir().unwrap();
+/// A VLMEvalKit POPE.tsv with the fixture images: base64 images, a short cell reusing row 1's
+/// image, a comma-listed category exploded into one item per split (5 items).
+fn write_pope_tsv(dir: &Path) -> std::path::PathBuf {
     let fixtures = repo_root().join("tests/fixtures/qwen2_vl");
-    let model = fixtures.join("flat");
-    // VLMEvalKit POPE.tsv: base64 images, a short cell reusing row 1's image, a comma-listed
-    // category exploded into one item per split.
     let a = base64(&std::fs::read(fixtures.join("images/a.png")).unwrap());
     let b = base64(&std::fs::read(fixtures.join("images/b.png")).unwrap());
-    let tsv = dir.path().join("POPE.tsv");
+    let tsv = dir.join("POPE.tsv");
     let rows = [
         format!("1\t{a}\tIs there a red cube in the image?\tyes\trandom"),
         format!("2\t{b}\tIs there a dog?\tno\trandom"),
@@ -249,6 +246,14 @@ fn test_eval_generates_with_the_tiny_model_batched_and_resumes() {
         ),
     )
     .unwrap();
+    tsv
+}
+
+#[test]
+fn test_eval_generates_with_the_tiny_model_batched_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = repo_root().join("tests/fixtures/qwen2_vl/flat");
+    let tsv = write_pope_tsv(dir.path());
     let eval = |out: &Path, batch: &str| {
         run_ok(
             vapr()
@@ -342,4 +347,40 @@ fn test_score_rejects_generations_of_another_benchmark() {
         err.contains("naturalbench") && err.contains("expected \"pope\""),
         "{err}"
     );
+}
+
+#[test]
+fn test_eval_runs_qwen2_5_vl_and_llava_batched_like_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let tsv = write_pope_tsv(dir.path());
+    for (k, model) in ["qwen2_5_vl/flat", "llava/published"].iter().enumerate() {
+        let model = repo_root().join("tests/fixtures").join(model);
+        let mut outputs = Vec::new();
+        for batch in ["3", "1"] {
+            let out = dir.path().join(format!("{k}-{batch}"));
+            run_ok(
+                vapr()
+                    .args(["eval", "--model"])
+                    .arg(&model)
+                    .args(["--bench", "pope", "--max-new-tokens", "5", "--batch", batch])
+                    .arg("--data")
+                    .arg(&tsv)
+                    .arg("--out")
+                    .arg(&out),
+            );
+            let gens = lines(&out.join("pope/generations.jsonl"));
+            assert_eq!(gens.len(), 5, "{}", model.display());
+            outputs.push(
+                gens.iter()
+                    .map(|g| g["output"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        assert_eq!(
+            outputs[0],
+            outputs[1],
+            "{}: --batch 3 vs --batch 1",
+            model.display()
+        );
+    }
 }

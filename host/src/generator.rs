@@ -1,8 +1,9 @@
-//! A [`vapr_eval::Generator`] over a model folder: what `vapr eval --model DIR` (and the
+//! A [`vapr_eval::Generator`] over a model folder of any supported family (Qwen2-VL,
+//! Qwen2.5-VL, LLaVA-1.5; picked from `config.json`): what `vapr eval --model DIR` (and the
 //! quickstart) generate with.
 //!
-//! Per batch of requests: each image is decoded to RGB and run through the folder's image
-//! processor; the prompt is the folder's chat template with one user turn (the images first,
+//! Per batch of requests: each image is decoded to RGB (alpha dropped, like the benchmark
+//! harnesses' `convert("RGB")`) and run through the folder's image processor; the prompt is the folder's chat template with one user turn (the images first,
 //! then the text) and the generation prompt; all images of the batch are encoded in one call;
 //! the prompts are decoded together by [`vapr_model::generate::generate_batch`] (left-padded,
 //! KV cache, greedy unless sampling is set). A row stops at an end-of-turn id (the tokenizer's
@@ -17,7 +18,9 @@ use burn::tensor::backend::Backend;
 use vapr_eval::generate::truncate_at_stop;
 use vapr_eval::{GenError, GenParams, GenRequest, Generator};
 use vapr_model::generate::generate_batch;
-use vapr_model::{GenerationConfig, LoadedModel, ProcessedImage, Sampling, Sequence};
+use vapr_model::{
+    AnyImage, AnyLoadedModel, AnyProcessor, GenerationConfig, ImageEmbeds, Sampling, Sequence,
+};
 
 /// Where a model runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +33,7 @@ pub enum GenDevice {
 
 /// A loaded model folder answering benchmark prompts.
 pub struct ModelGenerator<B: Backend> {
-    lm: LoadedModel<B>,
+    lm: AnyLoadedModel<B>,
     eos: Vec<u32>,
     sampling: Option<Sampling>,
     id: String,
@@ -39,13 +42,13 @@ pub struct ModelGenerator<B: Backend> {
 impl<B: Backend> ModelGenerator<B> {
     /// Loads `dir` (Hugging Face layout) on `device` in f32.
     pub fn load(dir: &Path, device: &B::Device) -> Result<Self> {
-        let lm = vapr_model::load_model_dir::<B>(dir, device, DType::F32)
+        let lm = vapr_model::load_any_model_dir::<B>(dir, device, DType::F32)
             .with_context(|| format!("loading model {}", dir.display()))?;
         Self::from_loaded(lm)
     }
 
     /// Wraps an already loaded model.
-    pub fn from_loaded(lm: LoadedModel<B>) -> Result<Self> {
+    pub fn from_loaded(lm: AnyLoadedModel<B>) -> Result<Self> {
         let mut eos = vec![lm.chat.end_of_turn_id];
         for id in generation_config_eos(&lm.dir)? {
             if !eos.contains(&id) {
@@ -69,7 +72,7 @@ impl<B: Backend> ModelGenerator<B> {
     }
 
     /// The loaded model.
-    pub fn loaded(&self) -> &LoadedModel<B> {
+    pub fn loaded(&self) -> &AnyLoadedModel<B> {
         &self.lm
     }
 
@@ -80,11 +83,8 @@ impl<B: Backend> ModelGenerator<B> {
 
     /// Prompts and encoded images of a batch: each request's images are processed, the
     /// prompt rendered with them first, and all images encoded in one call.
-    fn prepare(
-        &self,
-        batch: &[GenRequest<'_>],
-    ) -> Result<(Vec<Sequence>, Option<vapr_model::ImageEmbeds<B>>)> {
-        let mut processed: Vec<ProcessedImage> = Vec::new();
+    fn prepare(&self, batch: &[GenRequest<'_>]) -> Result<(Vec<Sequence>, Option<ImageEmbeds<B>>)> {
+        let mut processed: Vec<AnyImage> = Vec::new();
         let mut seqs = Vec::with_capacity(batch.len());
         for req in batch {
             let mut imgs = Vec::with_capacity(req.images.len());
@@ -93,12 +93,16 @@ impl<B: Backend> ModelGenerator<B> {
                     .to_rgb()
                     .with_context(|| format!("item {}: image {k}", req.id))?;
                 let (w, h) = rgb.dimensions();
-                imgs.push(
-                    self.lm
-                        .processor
-                        .process_rgb(rgb.as_raw(), h as usize, w as usize)
-                        .with_context(|| format!("item {}: processing image {k}", req.id))?,
-                );
+                let (h, w) = (h as usize, w as usize);
+                let img = match &self.lm.processor {
+                    AnyProcessor::Qwen2Vl(p) => {
+                        p.process_rgb(rgb.as_raw(), h, w).map(AnyImage::Qwen2Vl)
+                    }
+                    AnyProcessor::Llava(p) => {
+                        p.process_rgb(rgb.as_raw(), h, w).map(AnyImage::Llava)
+                    }
+                };
+                imgs.push(img.with_context(|| format!("item {}: processing image {k}", req.id))?);
             }
             let ids = self
                 .lm
@@ -115,11 +119,11 @@ impl<B: Backend> ModelGenerator<B> {
         let embeds = if processed.is_empty() {
             None
         } else {
-            let (pixels, grids) = self.lm.pixel_tensor(&processed);
+            let refs: Vec<&AnyImage> = processed.iter().collect();
             Some(
                 self.lm
                     .model
-                    .encode_images(pixels, &grids)
+                    .encode_images(&refs)
                     .context("encoding the batch's images")?,
             )
         };
