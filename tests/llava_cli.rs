@@ -222,6 +222,11 @@ fn lora_training_on_llava_writes_peft_adapters_in_hub_names() {
         serde_json::from_str(&std::fs::read_to_string(fin.join("adapter_config.json")).unwrap())
             .unwrap();
     assert_eq!(adapter["peft_type"], "LORA");
+    // A regex over the decoder only: CLIP's q_proj/v_proj are not adapted.
+    assert_eq!(
+        adapter["target_modules"],
+        r".*language_model\..*\.(q_proj|v_proj)"
+    );
     assert!(!fin.join("model.safetensors").exists());
     let names = tensor_names(&fin);
     // 2 decoder layers × (q, v) × (A, B); the recent layout's module names.

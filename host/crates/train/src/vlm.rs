@@ -16,7 +16,8 @@ use burn::tensor::DType;
 use burn::tensor::backend::Backend;
 use serde::Serialize;
 use vapr_model::{
-    AnyImage, AnyLoadedModel, AnyProcessor, GridThw, LoraSpec, ModelLayout, Sequence, VlModel,
+    AnyImage, AnyLoadedModel, AnyProcessor, Family, GridThw, LoraSpec, ModelLayout, Sequence,
+    VlModel,
 };
 
 use crate::batch::PairBatch;
@@ -325,7 +326,9 @@ struct AdapterConfig<'a> {
     r: usize,
     lora_alpha: f64,
     lora_dropout: f64,
-    target_modules: &'a [String],
+    /// Module names (Qwen2-VL), or for LLaVA a regex limited to the decoder: CLIP's
+    /// attention also has `q_proj`/`k_proj`/`v_proj`, which vapr does not adapt.
+    target_modules: serde_json::Value,
     bias: &'a str,
     fan_in_fan_out: bool,
     inference_mode: bool,
@@ -335,6 +338,32 @@ struct AdapterConfig<'a> {
 }
 
 const ADAPTER_FILE: &str = "adapter_model.safetensors";
+
+/// The decoder linears `all-linear` adapts.
+const DECODER_LINEARS: [&str; 7] = [
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "o_proj",
+    "gate_proj",
+    "up_proj",
+    "down_proj",
+];
+
+/// PEFT `target_modules` that select exactly the layers vapr adapted.
+fn peft_targets(family: Family, targets: &[String]) -> serde_json::Value {
+    match family {
+        Family::Qwen2Vl => serde_json::json!(targets),
+        Family::Llava => {
+            let names: Vec<&str> = if targets.iter().any(|t| t == "all-linear") {
+                DECODER_LINEARS.to_vec()
+            } else {
+                targets.iter().map(String::as_str).collect()
+            };
+            serde_json::json!(format!(r".*language_model\..*\.({})", names.join("|")))
+        }
+    }
+}
 
 impl<B: Backend> Checkpointable for VlmPolicy<B> {
     fn save_weights(&self, dir: &Path) -> Result<(), BoxError> {
@@ -359,7 +388,7 @@ impl<B: Backend> Checkpointable for VlmPolicy<B> {
                     r: l.rank,
                     lora_alpha: l.alpha,
                     lora_dropout: 0.0,
-                    target_modules: &l.targets,
+                    target_modules: peft_targets(self.model.family(), &l.targets),
                     bias: "none",
                     fan_in_fan_out: false,
                     inference_mode: true,
