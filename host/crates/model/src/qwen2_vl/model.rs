@@ -1,6 +1,8 @@
-//! `Qwen2VLForConditionalGeneration` in burn: vision tower + decoder + LM head, with the
-//! batch-level entry points the trainer uses (encode images once, run a right-padded batch of
-//! sequences that reference those images, per-sequence completion log-probs in vocab chunks).
+//! `Qwen2VLForConditionalGeneration` and `Qwen2_5_VLForConditionalGeneration` in burn (one
+//! struct; the vision tower's [`super::config::VisionArch`] tells them apart): vision tower +
+//! decoder + LM head, with the batch-level entry points the trainer uses (encode images once,
+//! run a right-padded batch of sequences that reference those images, per-sequence completion
+//! log-probs in vocab chunks).
 //!
 //! Upstream: <https://github.com/huggingface/transformers/blob/main/src/transformers/models/qwen2_vl/modeling_qwen2_vl.py>
 //! (`Qwen2VLModel.forward`, `Qwen2VLForConditionalGeneration.forward`).
@@ -18,7 +20,7 @@ use crate::common::rope::{inv_freq, mrope_table};
 use crate::common::{Linear, LinearConfig};
 use crate::error::{ModelError, Result};
 
-/// Qwen2-VL with its LM head. `lm_head` is `None` when tied to `embed_tokens`.
+/// Qwen2-VL or Qwen2.5-VL with its LM head. `lm_head` is `None` when tied to `embed_tokens`.
 #[derive(Module, Debug)]
 pub struct Qwen2Vl<B: Backend> {
     pub visual: VisionModel<B>,
