@@ -272,3 +272,32 @@ fn an_unsupported_model_type_names_the_supported_ones() {
         "{err}"
     );
 }
+
+#[test]
+fn resume_repeats_the_uninterrupted_step_with_full_weights_and_with_lora() {
+    let lora = "\n[lora]\nrank = 2\nalpha = 4.0\ntargets = [\"q_proj\", \"o_proj\"]";
+    for (model, extra) in [("published", ""), ("recent", lora)] {
+        let dir = tempfile::tempdir().unwrap();
+        let pairs = write_pairs(dir.path());
+        let cfg = config(dir.path(), &pairs, model, extra);
+        run_ok(vapr().arg("train").arg("--config").arg(&cfg));
+        let run = dir.path().join("run");
+        let full = read_jsonl(&run.join("metrics.jsonl"));
+        // A crash after step 3 was logged but before it was saved: resume from checkpoint-2,
+        // which reloads the weights (or adapters) through the family's loader.
+        std::fs::remove_dir_all(run.join("checkpoint-3")).unwrap();
+        std::fs::remove_dir_all(run.join("final")).unwrap();
+        run_ok(
+            vapr()
+                .arg("train")
+                .arg("--config")
+                .arg(&cfg)
+                .arg("--resume"),
+        );
+        let resumed = read_jsonl(&run.join("metrics.jsonl"));
+        assert_eq!(resumed.len(), 3, "{model}: {resumed:?}");
+        for key in ["loss", "grad_norm", "rewards/margins", "logps/chosen"] {
+            assert_eq!(resumed[2][key], full[2][key], "{model}: {key}");
+        }
+    }
+}
