@@ -7,6 +7,7 @@
 //! (e.g. two identical objects); the caller then samples another scene.
 
 use vapr_core::Category;
+use vapr_text::edit::indefinite_article;
 use vapr_text::{SeededRng, number_to_words};
 
 use super::scene::{Background, Cell, Color, MAX_OBJECTS, Object, Scene, Shape, Size, Tint};
@@ -70,6 +71,19 @@ fn qa(category: Category, question: String, answer: String) -> Qa {
         question,
         answer,
     }
+}
+
+/// "a red circle", "an orange square": the article follows the sound of the next word.
+fn with_article(noun_phrase: &str) -> String {
+    format!("{} {noun_phrase}", indefinite_article(noun_phrase))
+}
+
+/// `text` with its first letter upper-cased ("an orange circle" → "An orange circle").
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// "three red circles", "one red circle", "no red circles".
@@ -299,7 +313,7 @@ fn training_question(
             qa(
                 category,
                 format!("What shape is the {desc} object?"),
-                format!("The {desc} object is a {}.", o.shape.name()),
+                format!("The {desc} object is {}.", with_article(o.shape.name())),
             )
         }
         Category::Color => {
@@ -328,13 +342,13 @@ fn training_question(
             let (color, shape) = combo(scene, rng, existence_yes)?;
             let thing = format!("{} {}", color.name(), shape.name());
             let answer = if existence_yes {
-                format!("Yes, there is a {thing} in the image.")
+                format!("Yes, there is {} in the image.", with_article(&thing))
             } else {
                 format!("No, there is no {thing} in the image.")
             };
             qa(
                 category,
-                format!("Is there a {thing} in the image?"),
+                format!("Is there {} in the image?", with_article(&thing)),
                 answer,
             )
         }
@@ -344,7 +358,7 @@ fn training_question(
             qa(
                 category,
                 format!("What is the shape {place}?"),
-                format!("The shape {place} is a {}.", o.full_name()),
+                format!("The shape {place} is {}.", with_article(&o.full_name())),
             )
         }
         Category::Captioning => {
@@ -355,7 +369,11 @@ fn training_question(
                 background_phrase(scene.background)
             );
             for o in &scene.objects {
-                answer.push_str(&format!(" A {} is {}.", o.full_name(), o.cell.phrase()));
+                answer.push_str(&format!(
+                    " {} is {}.",
+                    capitalised(&with_article(&o.full_name())),
+                    o.cell.phrase()
+                ));
             }
             qa(category, "Describe the image.".to_string(), answer)
         }
@@ -478,7 +496,7 @@ fn binary_question(
             let asked = if yes { o.shape } else { *rng.choose(&others)? };
             binary(
                 category,
-                format!("Is the {desc} object a {}?", asked.name()),
+                format!("Is the {desc} object {}?", with_article(asked.name())),
                 yes,
             )
         }
@@ -531,7 +549,10 @@ fn binary_question(
             let (color, shape) = combo(scene, rng, yes)?;
             binary(
                 category,
-                format!("Is there a {} {} in the image?", color.name(), shape.name()),
+                format!(
+                    "Is there {} in the image?",
+                    with_article(&format!("{} {}", color.name(), shape.name()))
+                ),
                 yes,
             )
         }
@@ -567,7 +588,11 @@ fn binary_question(
             }
             binary(
                 category,
-                format!("Is the shape {} a {}?", o.cell.phrase(), asked.full_name()),
+                format!(
+                    "Is the shape {} {}?",
+                    o.cell.phrase(),
+                    with_article(&asked.full_name())
+                ),
                 yes,
             )
         }
@@ -696,8 +721,8 @@ fn short_question(scene: &Scene, category: Category, rng: &mut SeededRng) -> Opt
         Category::Existence => {
             let (pc, ps) = combo(scene, rng, true)?;
             let (ac, ash) = combo(scene, rng, false)?;
-            let present = format!("a {} {}", pc.name(), ps.name());
-            let absent = format!("a {} {}", ac.name(), ash.name());
+            let present = with_article(&format!("{} {}", pc.name(), ps.name()));
+            let absent = with_article(&format!("{} {}", ac.name(), ash.name()));
             let (first, second) = if rng.below(2) == 0 {
                 (&present, &absent)
             } else {

@@ -3,6 +3,7 @@
 //! scene, and every written answer is true of the perceived scene. Plus determinism.
 
 use image::RgbImage;
+use vapr_text::edit::indefinite_article;
 
 use super::render::render;
 use super::scene::{Background, Cell, Color, Object, Scene, Shape, Size, Tint};
@@ -201,6 +202,17 @@ fn count_of(scene: &Scene, plural: &str) -> usize {
     }
 }
 
+/// "a red circle" or "an orange circle" → "red circle" (the article must fit the sound).
+fn strip_article(phrase: &str) -> &str {
+    let (article, rest) = phrase.split_once(' ').unwrap();
+    assert_eq!(article, indefinite_article(rest), "`{phrase}`");
+    rest
+}
+
+fn with_article(phrase: &str) -> String {
+    format!("{} {phrase}", indefinite_article(phrase))
+}
+
 fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
     let a = s
         .find(start)
@@ -282,13 +294,13 @@ fn check(scene: &Scene, qa: &Qa) {
             );
         }
         Category::Existence => {
-            let name = between(q, "Is there a ", " in the image?");
+            let name = strip_article(between(q, "Is there ", " in the image?"));
             let mut w = name.split(' ');
             let present = scene.count(
                 Some(color_named(w.next().unwrap())),
                 Some(shape_named(w.next().unwrap())),
             ) > 0;
-            assert_eq!(a.starts_with("Yes, there is a "), present, "{a}");
+            assert_eq!(a.starts_with("Yes, there is a"), present, "{a}");
             assert_eq!(a.starts_with("No, there is no "), !present, "{a}");
         }
         Category::Referential => {
@@ -297,8 +309,8 @@ fn check(scene: &Scene, qa: &Qa) {
             assert_eq!(
                 a,
                 format!(
-                    "The shape {place} is a {}.",
-                    scene.at(cell).unwrap().full_name()
+                    "The shape {place} is {}.",
+                    with_article(&scene.at(cell).unwrap().full_name())
                 )
             );
         }
@@ -308,7 +320,9 @@ fn check(scene: &Scene, qa: &Qa) {
             for sentence in a.split(". ").skip(1) {
                 let sentence = sentence.trim_end_matches('.');
                 let (name, place) = sentence
-                    .trim_start_matches("A ")
+                    .strip_prefix("A ")
+                    .or_else(|| sentence.strip_prefix("An "))
+                    .unwrap()
                     .split_once(" is ")
                     .unwrap();
                 let cell = Cell::ALL.into_iter().find(|c| c.phrase() == place).unwrap();
@@ -356,7 +370,7 @@ fn eval_questions_are_balanced_and_answers_are_candidates() {
             }
             // Existence and counting answers agree with the scene.
             if qa.category == Category::Existence && qa.kind == EvalKind::Binary {
-                let name = between(&qa.question, "Is there a ", " in the image?");
+                let name = strip_article(between(&qa.question, "Is there ", " in the image?"));
                 let mut w = name.split(' ');
                 let present = scene.count(
                     Some(color_named(w.next().unwrap())),
@@ -454,4 +468,40 @@ fn answers_read_naturally() {
         );
         assert!(!qa.answer.contains("  "), "{}", qa.answer);
     }
+}
+
+/// Every `a`/`an` the synth writes (questions, answers, captions, candidates) fits the
+/// sound of the next word: "an orange circle", never "a orange circle".
+#[test]
+fn articles_agree_with_the_next_word_everywhere() {
+    fn check_articles(text: &str, seen_an: &mut usize) {
+        let words: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == ',' || c == ':')
+            .filter(|w| !w.is_empty())
+            .collect();
+        for pair in words.windows(2) {
+            let article = pair[0].to_lowercase();
+            if article == "a" || article == "an" {
+                assert_eq!(article, indefinite_article(pair[1]), "`{text}`");
+                *seen_an += usize::from(article == "an");
+            }
+        }
+    }
+    let mut seen_an = 0;
+    for i in 0..60 {
+        let (_, qas, _) = train_scene(3, i);
+        for qa in &qas {
+            check_articles(&qa.question, &mut seen_an);
+            check_articles(&qa.answer, &mut seen_an);
+        }
+        let (_, qas, _) = eval_scene(3, i);
+        for qa in &qas {
+            check_articles(&qa.question, &mut seen_an);
+            for c in &qa.candidates {
+                check_articles(c, &mut seen_an);
+            }
+        }
+    }
+    // Orange shapes are common enough that "an" must have been written.
+    assert!(seen_an > 10, "only {seen_an} uses of `an`");
 }
