@@ -15,10 +15,10 @@ fn naturalbench_generations(path: &Path, model: &str, groups: usize, wrong_group
     let golds = ["yes", "no", "no", "yes"];
     let mut text = String::new();
     for g in 0..groups {
-        for slot in 0..4 {
+        for (slot, gold) in golds.iter().enumerate() {
             let output = if g < wrong_groups {
                 "Yes, it is."
-            } else if golds[slot] == "yes" {
+            } else if *gold == "yes" {
                 "Yes"
             } else {
                 "No."
@@ -30,7 +30,7 @@ fn naturalbench_generations(path: &Path, model: &str, groups: usize, wrong_group
                 "model": model,
                 "prompt": "Is it? Please answer Yes or No.",
                 "n_images": 1,
-                "gold": golds[slot],
+                "gold": gold,
                 "info": {"group": g, "slot": slot, "question_type": "yes_no"},
                 "output": output,
             });

@@ -17,6 +17,10 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
 
+/// What one attention layer of a decoder gets of the cache during a pass: the cache, the
+/// layer's index, and the pass's mask ([`KvCache::step_mask`], computed once per pass).
+pub type LayerCache<'a, B> = (&'a mut KvCache<B>, usize, Option<Tensor<B, 4, Bool>>);
+
 /// Cached keys and values of every decoder layer, for a batch of rows.
 #[derive(Debug, Clone)]
 pub struct KvCache<B: Backend> {

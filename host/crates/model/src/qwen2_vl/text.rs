@@ -7,11 +7,11 @@
 use burn::module::{Module, Param};
 use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Bool, DType, Int, Tensor};
+use burn::tensor::{DType, Int, Tensor};
 
 use super::config::TextConfig;
 use crate::common::attention::{attention, masked_attention};
-use crate::common::kv_cache::KvCache;
+use crate::common::kv_cache::{KvCache, LayerCache};
 use crate::common::norm::{RmsNorm, RmsNormConfig};
 use crate::common::rope::apply_rotary;
 use crate::common::{Init, Linear, LinearConfig, lazy_param_init};
@@ -122,7 +122,7 @@ impl<B: Backend> TextAttention<B> {
         x: Tensor<B, 3>,
         cos: Tensor<B, 4>,
         sin: Tensor<B, 4>,
-        cache: Option<(&mut KvCache<B>, usize, Option<Tensor<B, 4, Bool>>)>,
+        cache: Option<LayerCache<'_, B>>,
     ) -> Tensor<B, 3> {
         let [b, s, _] = x.dims();
         let heads = |t: Tensor<B, 3>, n: usize| {
