@@ -7,7 +7,7 @@
 //! Upstream: <https://github.com/huggingface/transformers/blob/main/src/transformers/models/qwen2_vl/modeling_qwen2_vl.py>
 //! (`Qwen2VLModel.forward`, `Qwen2VLForConditionalGeneration.forward`).
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Int, Tensor, TensorData};
@@ -84,7 +84,24 @@ impl Qwen2VlConfig {
     }
 }
 
+/// Sums parameter sizes from their (lazy) shapes, without materialising anything.
+struct ParamCounter(usize);
+
+impl<B: Backend> ModuleVisitor<B> for ParamCounter {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        self.0 += param.lazy_shape().num_elements();
+    }
+}
+
 impl<B: Backend> Qwen2Vl<B> {
+    /// Number of parameters (base and LoRA), read from shapes: cheap even for a freshly built
+    /// 7B model whose weights were never allocated.
+    pub fn num_parameters(&self) -> usize {
+        let mut counter = ParamCounter(0);
+        self.visit(&mut counter);
+        counter.0
+    }
+
     /// Parameter dtype of the model.
     pub fn dtype(&self) -> DType {
         self.language_model.embed_tokens.weight.val().dtype()
@@ -330,5 +347,25 @@ impl<B: Backend> Qwen2Vl<B> {
             n_tokens,
             n_correct,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::NdArray;
+
+    /// The presets have the published sizes (what docs/models.md's memory table is built on).
+    #[test]
+    fn test_preset_parameter_counts_match_the_published_checkpoints() {
+        let device = Default::default();
+        let count = |c: Qwen2VlConfig| {
+            c.init::<NdArray<f32>>(&device, DType::BF16)
+                .num_parameters()
+        };
+        assert_eq!(count(Qwen2VlConfig::qwen2_vl_2b()), 2_208_985_600);
+        assert_eq!(count(Qwen2VlConfig::qwen2_vl_7b()), 8_291_375_616);
+        assert_eq!(count(Qwen2VlConfig::qwen2_5_vl_3b()), 3_754_622_976);
+        assert_eq!(count(Qwen2VlConfig::qwen2_5_vl_7b()), 8_292_166_656);
     }
 }
