@@ -178,6 +178,9 @@ pub fn copy_side_files(src: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Tensors as `(Hugging Face name, shape, f32 values)`, what the safetensors writer takes.
+pub type NamedTensors = Vec<(String, Vec<usize>, Vec<f32>)>;
+
 /// A model family vapr implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -209,6 +212,8 @@ pub fn family_of(dir: &Path) -> Result<Family> {
 }
 
 /// A model of any supported family; every method dispatches to the family.
+// One model is held at a time; boxing a variant would hide it from burn's Module derive.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum VlModel<B: Backend> {
     Qwen2Vl(Qwen2Vl<B>),
@@ -457,7 +462,7 @@ impl<B: Backend> VlModel<B> {
     }
 
     /// LoRA adapters as PEFT tensors `(name, shape, f32 values)`.
-    pub fn peft_tensors(&self, layout: ModelLayout) -> Result<Vec<(String, Vec<usize>, Vec<f32>)>> {
+    pub fn peft_tensors(&self, layout: ModelLayout) -> Result<NamedTensors> {
         match (self, layout) {
             (Self::Qwen2Vl(m), ModelLayout::Qwen2Vl(l)) => Ok(peft_tensors(m, l)),
             (Self::Llava(m), ModelLayout::Llava(l)) => Ok(crate::llava::peft_tensors(m, l)),

@@ -210,6 +210,7 @@ fn map_inner<B: Backend, E>(
 }
 
 /// A family's module taken out of [`VlModel`] (see [`map_inner`]).
+#[allow(clippy::large_enum_variant)] // moved through once, never stored
 enum InnerModel<B: Backend> {
     Qwen2Vl(vapr_model::Qwen2Vl<B>),
     Llava(vapr_model::Llava<B>),

@@ -18,6 +18,10 @@ use crate::common::rope::{RopeTable, apply_rotary, inv_freq, mrope_table};
 use crate::common::{Init, Linear, LinearConfig, lazy_param_init};
 use crate::qwen2_vl::Embedding;
 
+/// A layer's view of the KV cache during a cached pass: the cache, the layer index and the
+/// step mask ([`KvCache::step_mask`], `None` when plain causal attention is exact).
+type CacheSlot<'a, B> = (&'a mut KvCache<B>, usize, Option<Tensor<B, 4, Bool>>);
+
 /// Self-attention with grouped-query heads.
 #[derive(Module, Debug)]
 pub struct LlamaAttention<B: Backend> {
@@ -120,7 +124,7 @@ impl<B: Backend> LlamaAttention<B> {
         x: Tensor<B, 3>,
         cos: Tensor<B, 4>,
         sin: Tensor<B, 4>,
-        cache: Option<(&mut KvCache<B>, usize, Option<Tensor<B, 4, Bool>>)>,
+        cache: Option<CacheSlot<'_, B>>,
     ) -> Tensor<B, 3> {
         let [b, s, _] = x.dims();
         let dh = self.head_dim;
