@@ -327,6 +327,38 @@ fn test_eval_generates_with_the_tiny_model_batched_and_resumes() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("(2 generated now, 3 resumed)"), "{err}");
     assert_eq!(outputs(&lines(&gens_path)), outputs(&gens));
+
+    // Sampling is an option: seeded, independent of the batch, and part of the model id, so a
+    // greedy run does not resume with it.
+    let sampled = |out: &Path, batch: &str| {
+        vapr()
+            .args(["eval", "--model"])
+            .arg(&model)
+            .args(["--bench", "pope", "--max-new-tokens", "6", "--batch", batch])
+            .args(["--temperature", "1.0", "--top-p", "0.9", "--seed", "5"])
+            .arg("--data")
+            .arg(&tsv)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let o = sampled(&batched, "4");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("model") && err.contains("sampled"), "{err}");
+    let (s4, s1) = (dir.path().join("s4"), dir.path().join("s1"));
+    assert!(sampled(&s4, "4").status.success());
+    assert!(sampled(&s1, "1").status.success());
+    let s4 = lines(&s4.join("pope/generations.jsonl"));
+    assert_eq!(
+        outputs(&s4),
+        outputs(&lines(&s1.join("pope/generations.jsonl")))
+    );
+    assert_eq!(
+        s4[0]["model"],
+        format!("{model_id} (sampled: temperature 1, top_p 0.9, seed 5)").as_str()
+    );
 }
 
 #[test]

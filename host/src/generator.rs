@@ -211,20 +211,28 @@ fn generation_config_eos(dir: &Path) -> Result<Vec<u32>> {
     Ok(ids.into_iter().map(|i| i as u32).collect())
 }
 
-/// Loads the model folder `dir` as a generator on `device`.
-pub fn load_generator(dir: &Path, device: GenDevice) -> Result<Box<dyn Generator>> {
+/// Loads the model folder `dir` as a generator on `device`, greedy unless `sampling` is set.
+pub fn load_generator(
+    dir: &Path,
+    device: GenDevice,
+    sampling: Option<Sampling>,
+) -> Result<Box<dyn Generator>> {
     match device {
         GenDevice::Cpu => Ok(Box::new(
-            ModelGenerator::<burn::backend::NdArray<f32>>::load(dir, &Default::default())?,
+            ModelGenerator::<burn::backend::NdArray<f32>>::load(dir, &Default::default())?
+                .with_sampling(sampling),
         )),
         #[cfg(feature = "cuda")]
-        GenDevice::Cuda => Ok(Box::new(ModelGenerator::<burn::backend::Cuda<f32>>::load(
-            dir,
-            &Default::default(),
-        )?)),
+        GenDevice::Cuda => Ok(Box::new(
+            ModelGenerator::<burn::backend::Cuda<f32>>::load(dir, &Default::default())?
+                .with_sampling(sampling),
+        )),
         #[cfg(not(feature = "cuda"))]
-        GenDevice::Cuda => bail!(
-            "`--device cuda`: this vapr was built without CUDA support (rebuild with `cargo build --release --features cuda`)"
-        ),
+        GenDevice::Cuda => {
+            let _ = sampling;
+            bail!(
+                "`--device cuda`: this vapr was built without CUDA support (rebuild with `cargo build --release --features cuda`)"
+            )
+        }
     }
 }

@@ -13,6 +13,7 @@ use vapr_eval::compare::{CompareOptions, compare_runs, render_table};
 use vapr_eval::records::{GenerationRecord, RunDir, read_json, read_jsonl};
 use vapr_eval::run::{Progress, RunOptions, limit_len, load_bench, run_loaded};
 use vapr_eval::score::{MetricsFile, ScoreContext, summary, write_scores};
+use vapr_model::Sampling;
 
 /// Evaluate a model on a benchmark, re-score generations, or compare two runs.
 ///
@@ -75,6 +76,17 @@ pub struct RunArgs {
     /// Override the protocol's max_new_tokens (recorded in run.json).
     #[arg(long)]
     pub max_new_tokens: Option<usize>,
+    /// Sample at this temperature instead of decoding greedily (the pinned protocols are
+    /// greedy; the sampling settings become part of the model id in every result file).
+    #[arg(long)]
+    pub temperature: Option<f32>,
+    /// Nucleus size for sampling (with --temperature).
+    #[arg(long, default_value_t = 1.0, requires = "temperature")]
+    pub top_p: f32,
+    /// Seed of the sampler (with --temperature; every prompt draws from its own RNG with
+    /// this seed, so an output does not depend on its batch).
+    #[arg(long, default_value_t = 0, requires = "temperature")]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -143,7 +155,19 @@ fn evaluate(args: RunArgs) -> anyhow::Result<()> {
         "{bench}: {items} items ready ({} bad rows skipped)",
         report.skipped.len()
     );
-    let mut generator = make_generator(&model, args.device)?;
+    let sampling = match args.temperature {
+        Some(t) if !(t > 0.0 && t.is_finite()) => {
+            bail!("--temperature must be a positive number (leave it out for greedy decoding)")
+        }
+        Some(temperature) if args.top_p > 0.0 && args.top_p <= 1.0 => Some(Sampling {
+            temperature,
+            top_p: args.top_p,
+            seed: args.seed,
+        }),
+        Some(_) => bail!("--top-p must be in (0, 1]"),
+        None => None,
+    };
+    let mut generator = make_generator(&model, args.device, sampling)?;
     let opts = RunOptions {
         bench,
         data: args.data,
@@ -184,13 +208,17 @@ fn evaluate(args: RunArgs) -> anyhow::Result<()> {
 }
 
 /// The model behind `--model` on `--device`.
-fn make_generator(model: &Path, device: Device) -> anyhow::Result<Box<dyn vapr_eval::Generator>> {
+fn make_generator(
+    model: &Path,
+    device: Device,
+    sampling: Option<Sampling>,
+) -> anyhow::Result<Box<dyn vapr_eval::Generator>> {
     let device = match device {
         Device::Cpu => GenDevice::Cpu,
         Device::Cuda => GenDevice::Cuda,
     };
     let started = std::time::Instant::now();
-    let generator = load_generator(model, device)?;
+    let generator = load_generator(model, device, sampling)?;
     eprintln!(
         "loaded {} in {:.1} s",
         model.display(),
