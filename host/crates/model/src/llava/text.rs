@@ -8,19 +8,15 @@
 use burn::module::Module;
 use burn::tensor::activation::silu;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Bool, DType, Tensor};
+use burn::tensor::{DType, Tensor};
 
 use super::config::LlamaConfig;
 use crate::common::attention::{attention, masked_attention};
-use crate::common::kv_cache::KvCache;
+use crate::common::kv_cache::{KvCache, LayerCache};
 use crate::common::norm::{RmsNorm, RmsNormConfig};
 use crate::common::rope::{RopeTable, apply_rotary, inv_freq, mrope_table};
 use crate::common::{Init, Linear, LinearConfig, lazy_param_init};
 use crate::qwen2_vl::Embedding;
-
-/// A layer's view of the KV cache during a cached pass: the cache, the layer index and the
-/// step mask ([`KvCache::step_mask`], `None` when plain causal attention is exact).
-type CacheSlot<'a, B> = (&'a mut KvCache<B>, usize, Option<Tensor<B, 4, Bool>>);
 
 /// Self-attention with grouped-query heads.
 #[derive(Module, Debug)]
@@ -124,7 +120,7 @@ impl<B: Backend> LlamaAttention<B> {
         x: Tensor<B, 3>,
         cos: Tensor<B, 4>,
         sin: Tensor<B, 4>,
-        cache: Option<CacheSlot<'_, B>>,
+        cache: Option<LayerCache<'_, B>>,
     ) -> Tensor<B, 3> {
         let [b, s, _] = x.dims();
         let dh = self.head_dim;
