@@ -1,7 +1,9 @@
-//! Building blocks shared by the model families: our own [`Linear`] (with LoRA), norms,
-//! rotate-half RoPE / M-RoPE, attention with grouped-query heads, and named-parameter access
-//! (Hugging Face names ↔ burn parameters) used by loading, saving, freezing and LoRA.
+//! Building blocks shared by the model families: our own [`Linear`] (with LoRA), an exact-GELU
+//! activation, norms, rotate-half RoPE / M-RoPE, attention with grouped-query heads, the RGBA →
+//! RGB conversion of image processors, and named-parameter access (Hugging Face names ↔ burn
+//! parameters) used by loading, saving, freezing and LoRA.
 
+pub mod activation;
 pub mod attention;
 pub mod kv_cache;
 pub mod linear;

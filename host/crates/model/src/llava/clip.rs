@@ -18,6 +18,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor};
 
 use super::config::{ClipAct, ClipVisionConfig, FeatureSelect, LlavaConfig};
+use crate::common::activation::exact_gelu;
 use crate::common::attention::attention;
 use crate::common::norm::{LayerNorm, LayerNormConfig};
 use crate::common::{Init, Linear, LinearConfig, lazy_param_init};
@@ -248,7 +249,7 @@ impl<B: Backend> ClipVision<B> {
 impl<B: Backend> Projector<B> {
     /// Shapes: `[..., d_in]` → `[..., hidden]`.
     pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        self.linear_2.forward(gelu(self.linear_1.forward(x)))
+        self.linear_2.forward(exact_gelu(self.linear_1.forward(x)))
     }
 }
 

@@ -26,6 +26,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Int, Tensor, TensorData};
 
 use super::config::{VisionArch, VisionConfig};
+use crate::common::activation::exact_gelu;
 use crate::common::attention::attention;
 use crate::common::rope::{apply_rotary, inv_freq, vision_table};
 use crate::common::{Init, Linear, LinearConfig, lazy_param_init};
@@ -367,18 +368,6 @@ fn segment_attention<B: Backend>(
     } else {
         permute_groups(out, &inverse_permutation(&rows), 1)
     }
-}
-
-/// `nn.GELU()`: `x · (1 + erf(x/√2)) / 2`, built from `erf` so autodiff differentiates the
-/// exact function. burn 0.21's `activation::gelu` computes this forward but backpropagates the
-/// derivative of the tanh approximation, which shifts every gradient upstream of the merger by
-/// ~5e-4 relative (seen against torch on the Qwen2.5-VL fixture).
-fn exact_gelu<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
-    x.clone()
-        * x.div_scalar(std::f64::consts::SQRT_2)
-            .erf()
-            .add_scalar(1.0)
-            .mul_scalar(0.5)
 }
 
 fn quick_gelu<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
