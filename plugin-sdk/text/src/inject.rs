@@ -68,6 +68,44 @@ fn is_pronoun_one(toks: &[Token<'_>], i: usize) -> bool {
             .any(|w| toks[i - 1].text.eq_ignore_ascii_case(w))
 }
 
+/// Words after `no` that make it no count ("no more than three", "no one", "no sign of").
+const NO_NOT_A_COUNT: [&str; 22] = [
+    "more", "less", "fewer", "longer", "one", "doubt", "matter", "way", "idea", "sign", "signs",
+    "evidence", "trace", "need", "other", "such", "further", "it", "there", "they", "the", "not",
+];
+
+/// Counts in `text` including zero: the [`numbers`], a determiner `no` ("there are no red
+/// circles") and `none` ("there are none", "none of the circles"), in text order. A leading
+/// yes/no answer word ("No, there are three") and `no` in "no more than", "no one", … are
+/// not counts.
+pub fn count_sites(text: &str) -> Vec<NumberSite<'_>> {
+    let mut out = numbers(text);
+    let lead_end = crate::polarity::leading_polarity(text).map_or(0, |l| l.end);
+    let toks = tokenize(text);
+    for (i, t) in toks.iter().enumerate() {
+        let lower = t.text.to_lowercase();
+        let zero = match lower.as_str() {
+            "none" => true,
+            "no" => toks.get(i + 1).is_some_and(|n| {
+                n.kind == TokenKind::Word
+                    && !NO_NOT_A_COUNT.contains(&n.text.to_lowercase().as_str())
+            }),
+            _ => false,
+        };
+        if zero && t.start >= lead_end {
+            out.push(NumberSite {
+                text: t.text,
+                value: 0,
+                digits: false,
+                start: t.start,
+                end: t.end,
+            });
+        }
+    }
+    out.sort_by_key(|n| n.start);
+    out
+}
+
 /// `value` written like `site` (digits stay digits, words stay words; the edit keeps case).
 pub fn write_number_like(site: &NumberSite<'_>, value: u64) -> String {
     if site.digits {
@@ -78,45 +116,11 @@ pub fn write_number_like(site: &NumberSite<'_>, value: u64) -> String {
 }
 
 /// The edit that makes the noun after byte `after` agree with a new count `value`
-/// ("one circle" → "four circles", "four triangles" → "one triangle"). Up to two colour
-/// or size words between the count and the noun are skipped. `None` when the noun
-/// already agrees or no noun follows.
+/// ("one circle" → "four circles", "four red triangles" → "one red triangle"); colour,
+/// size and other modifiers are never changed. `None` when the noun already agrees or no
+/// noun follows. See [`crate::agreement`], which also fixes the verb.
 pub fn noun_agreement(text: &str, after: usize, value: u64) -> Option<Edit> {
-    use crate::lexicon::{colors, objects, plural_of, sizes};
-    let toks: Vec<Token<'_>> = tokenize(&text[after..]).into_iter().take(4).collect();
-    let mut i = 0;
-    while i < 2
-        && toks.get(i).is_some_and(|t| {
-            !colors().sites(t.text).is_empty() || !sizes().sites(t.text).is_empty()
-        })
-    {
-        i += 1;
-    }
-    const NOT_NOUNS: [&str; 24] = [
-        "of", "each", "and", "or", "the", "a", "an", "in", "on", "at", "to", "with", "more",
-        "than", "other", "is", "are", "was", "were", "times", "per", "by", "for", "from",
-    ];
-    let noun = toks.get(i).filter(|t| {
-        t.kind == TokenKind::Word && !NOT_NOUNS.contains(&t.text.to_lowercase().as_str())
-    })?;
-    let (start, end) = (after + noun.start, after + noun.end);
-    let word = noun.text.to_lowercase();
-    let known = objects()
-        .sites(noun.text)
-        .into_iter()
-        .next()
-        .filter(|s| s.token_len == 1);
-    let replacement = match (known, value == 1) {
-        (Some(s), true) if s.entry.plural => s.entry.lemma.clone(),
-        (Some(s), false) if !s.entry.plural => plural_of(&s.entry.lemma),
-        (Some(_), _) => return None,
-        (None, true) if word.ends_with('s') && !word.ends_with("ss") => {
-            word[..word.len() - 1].to_string()
-        }
-        (None, false) if !word.ends_with('s') => plural_of(&word),
-        (None, _) => return None,
-    };
-    Some(Edit::new(start, end, replacement))
+    crate::agreement::noun_agreement(text, after, value)
 }
 
 /// Colour alternatives that read well after the shade word (if any) before byte `start`:
@@ -219,6 +223,26 @@ mod tests {
         assert_eq!(v, [2, 12, 1]);
         let n = numbers("three")[0];
         assert_eq!(write_number_like(&n, 4), "four");
+    }
+
+    #[test]
+    fn count_sites_read_no_and_none_as_zero() {
+        let sites = |t: &str| -> Vec<(String, u64)> {
+            count_sites(t)
+                .iter()
+                .map(|s| (s.text.to_string(), s.value))
+                .collect()
+        };
+        assert_eq!(sites("There are no red circles."), [("no".into(), 0)]);
+        assert_eq!(
+            sites("No cats, but 2 dogs."),
+            [("No".into(), 0), ("2".into(), 2)]
+        );
+        assert_eq!(sites("None of the circles are red."), [("None".into(), 0)]);
+        assert_eq!(sites("There are zero cars."), [("zero".into(), 0)]);
+        assert_eq!(sites("No, there are three cats."), [("three".into(), 3)]);
+        assert!(sites("No one is there; no more than that.").is_empty());
+        assert!(sites("No.").is_empty());
     }
 
     #[test]

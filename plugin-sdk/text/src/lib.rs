@@ -7,6 +7,7 @@
 //! ([`lexicon`]), yes/no polarity and negation ([`polarity`]), keyword fit cues ([`fit`])
 //! and editor-reply cleaning ([`reply`]).
 
+pub mod agreement;
 pub mod edit;
 pub mod fit;
 pub mod inject;
