@@ -9,6 +9,7 @@ pub mod kv_cache;
 pub mod linear;
 pub mod norm;
 pub mod params;
+pub mod rgb;
 pub mod rope;
 
 use burn::module::{Param, ParamId};

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::vision::GridThw;
+use crate::common::rgb::composite_on_white;
 use crate::error::{ModelError, Result};
 
 /// `preprocessor_config.json`, both layouts (`min_pixels`/`max_pixels` or `size`).
@@ -157,19 +158,24 @@ impl ImageProcessor {
         Ok(p)
     }
 
-    /// Opens, converts to RGB and processes an image file.
+    /// Opens, converts to RGB and processes an image file. Transparency is composited onto
+    /// white, as transformers' `convert_to_rgb` does (dropping alpha would expose whatever
+    /// colour transparent pixels happen to store).
     pub fn process_file(&self, path: &Path) -> Result<ProcessedImage> {
         let img = image::open(path).map_err(|e| ModelError::Image {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let rgb = img.to_rgb8();
-        let (w, h) = rgb.dimensions();
-        self.process_rgb(rgb.as_raw(), h as usize, w as usize)
-            .map_err(|e| ModelError::Image {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let rgb = if img.color().has_alpha() {
+            composite_on_white(img.to_rgba8().as_raw())
+        } else {
+            img.to_rgb8().into_raw()
+        };
+        self.process_rgb(&rgb, h, w).map_err(|e| ModelError::Image {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 
     /// Processes an RGB8 image given as `[height, width, 3]` bytes.
@@ -409,5 +415,37 @@ mod tests {
         assert_eq!(out.grid, [1, 4, 6]);
         assert_eq!(out.pixel_values.len(), 24 * 1176);
         assert_eq!(out.num_tokens(2), 6);
+    }
+
+    /// Half-transparent (200, 100, 0, α=128) blends onto white as 200·128/255 + 255·127/255
+    /// ≈ 227.4 → 227, 177.2 → 177, 127.0 → 127 (Pillow's fixed point truncates); fully
+    /// transparent pixels become white whatever colour they store.
+    #[test]
+    fn test_rgba_file_is_composited_onto_white() {
+        let (h, w) = (56usize, 56usize);
+        let mut rgba = Vec::with_capacity(h * w * 4);
+        let mut want = Vec::with_capacity(h * w * 3);
+        for _ in 0..h {
+            for x in 0..w {
+                if x < w / 2 {
+                    rgba.extend_from_slice(&[200, 100, 0, 128]);
+                    want.extend_from_slice(&[227, 177, 127]);
+                } else {
+                    rgba.extend_from_slice(&[9, 9, 9, 0]);
+                    want.extend_from_slice(&[255, 255, 255]);
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rgba.png");
+        image::RgbaImage::from_raw(w as u32, h as u32, rgba)
+            .unwrap()
+            .save(&path)
+            .unwrap();
+        let p = ImageProcessor::default();
+        let got = p.process_file(&path).unwrap();
+        let expected = p.process_rgb(&want, h, w).unwrap();
+        assert_eq!(got.grid, expected.grid);
+        assert_eq!(got.pixel_values, expected.pixel_values);
     }
 }
