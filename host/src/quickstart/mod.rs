@@ -110,7 +110,7 @@ pub fn run(opts: &Options) -> Result<QuickstartResults> {
     let mut timings: BTreeMap<String, f64> = BTreeMap::new();
     let mut timed = |name: &str, t: Instant, ui: &Ui| {
         let secs = t.elapsed().as_secs_f64();
-        ui.log(&format!("{name} done in {secs:.1}s"));
+        ui.println(&format!("{name} done in {secs:.1}s"));
         timings.insert(name.to_string(), secs);
     };
 
@@ -313,7 +313,7 @@ pub fn run(opts: &Options) -> Result<QuickstartResults> {
         ui.message(m.name.clone());
         let preds = predict(&opts.device, &m.dir, &eval_records, &synth_dir, &ui)?;
         let s = eval::score(&preds);
-        ui.log(&format!(
+        ui.println(&format!(
             "{}: accuracy {:.3} (binary {:.3}, short {:.3}), yes-rate {:.3}",
             m.name, s.accuracy, s.binary_accuracy, s.short_accuracy, s.yes_rate
         ));

@@ -96,7 +96,7 @@ pub fn run(
             pairs,
             ..
         } => {
-            tracing::info!(
+            tracing::debug!(
                 "{}: {pairs} examples, {trainable} trainable parameters ({summary})",
                 job.out.display()
             );

@@ -46,9 +46,10 @@ impl Ui {
         })
     }
 
-    /// A line in the log (and in the tracing output at info level).
+    /// A line in the log file (and in the tracing output at debug level: the terminal has
+    /// the bar and [`Self::println`]).
     pub fn log(&self, line: &str) {
-        tracing::info!("{line}");
+        tracing::debug!("{line}");
         let secs = self.started.elapsed().as_secs_f64();
         if let Ok(mut f) = self.log.lock() {
             let _ = writeln!(f, "[{secs:8.1}s] {line}");
@@ -80,6 +81,14 @@ impl Ui {
 
     pub fn inc(&self, n: usize) {
         self.bar.inc(n as u64);
+    }
+
+    /// A line in the log and above the bar (the run's visible history: one line per step).
+    pub fn println(&self, line: &str) {
+        self.log(line);
+        if !self.bar.is_hidden() {
+            self.bar.println(line);
+        }
     }
 
     pub fn finish(&self) {
