@@ -327,8 +327,7 @@ struct AdapterConfig<'a> {
     r: usize,
     lora_alpha: f64,
     lora_dropout: f64,
-    /// Module names (Qwen2-VL), or for LLaVA a regex limited to the decoder: CLIP's
-    /// attention also has `q_proj`/`k_proj`/`v_proj`, which vapr does not adapt.
+    /// A regex limited to the decoder (see [`peft_targets`]).
     target_modules: serde_json::Value,
     bias: &'a str,
     fan_in_fan_out: bool,
@@ -351,19 +350,23 @@ const DECODER_LINEARS: [&str; 7] = [
     "down_proj",
 ];
 
-/// PEFT `target_modules` that select exactly the layers vapr adapted.
+/// PEFT `target_modules` that select exactly the layers vapr adapted: a regex limited to the
+/// decoder, since vapr never adapts the vision tower, while PEFT matches plain names anywhere
+/// (CLIP's attention has `q_proj`/`k_proj`/`v_proj`, Qwen2.5-VL's vision MLP has
+/// `gate_proj`/`up_proj`/`down_proj`, and `all-linear` would wrap every vision linear).
+/// Qwen's decoder layers are `model.layers.N.…` (hub) or `model.language_model.layers.N.…`
+/// (recent transformers); its vision blocks are `visual.blocks.N.…`, which never match.
 fn peft_targets(family: Family, targets: &[String]) -> serde_json::Value {
-    match family {
-        Family::Qwen2Vl => serde_json::json!(targets),
-        Family::Llava => {
-            let names: Vec<&str> = if targets.iter().any(|t| t == "all-linear") {
-                DECODER_LINEARS.to_vec()
-            } else {
-                targets.iter().map(String::as_str).collect()
-            };
-            serde_json::json!(format!(r".*language_model\..*\.({})", names.join("|")))
-        }
-    }
+    let names: Vec<&str> = if targets.iter().any(|t| t == "all-linear") {
+        DECODER_LINEARS.to_vec()
+    } else {
+        targets.iter().map(String::as_str).collect()
+    };
+    let names = names.join("|");
+    serde_json::json!(match family {
+        Family::Qwen2Vl => format!(r"(.*\.)?layers\.\d+\.(self_attn|mlp)\.({names})"),
+        Family::Llava => format!(r".*language_model\..*\.({names})"),
+    })
 }
 
 impl<B: Backend> Checkpointable for VlmPolicy<B> {

@@ -136,3 +136,25 @@ fn lora_resumes_exactly_from_peft_adapters() {
         targets: vec!["q_proj".into(), "v_proj".into()],
     }));
 }
+
+/// PEFT matches a list of names anywhere (Qwen2.5-VL's vision MLP also has `gate_proj`…), so
+/// the adapter config must name the decoder only, as a regex.
+#[test]
+fn lora_adapter_config_targets_only_decoder_layers() {
+    let (policy, _, _) = load_with(Some(LoraSection {
+        rank: 2,
+        alpha: 4.0,
+        targets: vec!["all-linear".into()],
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    policy.save_weights(dir.path()).unwrap();
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("adapter_config.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        cfg["target_modules"],
+        r"(.*\.)?layers\.\d+\.(self_attn|mlp)\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
+    );
+    assert_eq!(cfg["r"], 2);
+    assert_eq!(cfg["peft_type"], "LORA");
+}
