@@ -252,7 +252,7 @@ pub fn run(opts: &Options) -> Result<QuickstartResults> {
             &train::Job {
                 mode: Mode::Dpo,
                 base: &models[0].dir,
-                data: data,
+                data,
                 images: &synth_dir,
                 out: &runs.join(&name),
                 phase: preset.dpo,
@@ -278,7 +278,7 @@ pub fn run(opts: &Options) -> Result<QuickstartResults> {
                 &train::Job {
                     mode: Mode::Sft,
                     base: &models[0].dir,
-                    data: data,
+                    data,
                     images: &synth_dir,
                     out: &runs.join("sft-on-chosen"),
                     phase: preset.dpo,
