@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use vapr_model::AnyProcessor;
 
 use crate::error::{Result, TrainError};
 use crate::loss::{LossConfig, LossType};
@@ -40,6 +41,30 @@ pub struct ModelSection {
     /// Parameter dtype: `f32`, `bf16` or `f16`.
     #[serde(default = "default_dtype")]
     pub dtype: String,
+    /// LLaVA only: the original LLaVA-1.5 preprocessing (pad to a square with the mean colour
+    /// before resizing). `false` keeps what the folder's preprocessor config says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pad_to_square: bool,
+}
+
+impl ModelSection {
+    /// Applies this section's preprocessing options to the loaded folder's processor. Errors
+    /// when an option does not exist for the folder's family.
+    pub fn configure_processor(&self, processor: AnyProcessor) -> Result<AnyProcessor> {
+        match processor {
+            AnyProcessor::Llava(p) if self.pad_to_square => {
+                Ok(AnyProcessor::Llava(p.with_pad_to_square(true)))
+            }
+            AnyProcessor::Qwen2Vl(_) if self.pad_to_square => Err(TrainError::BadSetting {
+                field: "model.pad_to_square",
+                message: format!(
+                    "only LLaVA folders support it; {} is a Qwen2-VL / Qwen2.5-VL folder",
+                    self.path.display()
+                ),
+            }),
+            p => Ok(p),
+        }
+    }
 }
 
 /// `[data]`
@@ -325,6 +350,28 @@ dir = "runs/x"
             .unwrap_err()
             .to_string();
         assert!(err.contains("loss_weights"), "{err}");
+    }
+
+    #[test]
+    fn pad_to_square_switches_llava_preprocessing_and_is_refused_for_qwen() {
+        let text = format!(
+            "{}\n",
+            MINIMAL.replacen("[model]", "[model]\npad_to_square = true", 1)
+        );
+        let cfg = TrainConfig::from_toml(&text, Path::new("run.toml")).unwrap();
+        assert!(cfg.model.pad_to_square);
+        let llava = AnyProcessor::Llava(vapr_model::llava::processor::ClipProcessor::default());
+        match cfg.model.configure_processor(llava).unwrap() {
+            AnyProcessor::Llava(p) => assert!(p.pad_to_square),
+            other => panic!("family changed: {other:?}"),
+        }
+        let qwen = AnyProcessor::Qwen2Vl(vapr_model::ImageProcessor::default());
+        let err = cfg.model.configure_processor(qwen).unwrap_err().to_string();
+        assert!(err.contains("model.pad_to_square"), "{err}");
+        // Absent: the folder's own setting is kept, and the key is not written back.
+        let plain = TrainConfig::from_toml(MINIMAL, Path::new("run.toml")).unwrap();
+        assert!(!plain.model.pad_to_square);
+        assert!(!toml::to_string(&plain).unwrap().contains("pad_to_square"));
     }
 
     #[test]

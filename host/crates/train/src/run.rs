@@ -77,7 +77,9 @@ pub fn train_from_config<B: AutodiffBackend>(
 ) -> Result<PathBuf> {
     let dtype = parse_dtype(&cfg.model.dtype)?;
     let settings = cfg.settings();
-    let loaded = load::<B>(&cfg.model.path, device, dtype)?;
+    let mut loaded = load::<B>(&cfg.model.path, device, dtype)?;
+    // Before encoding: token counts and per-batch pixels both follow the configured processor.
+    loaded.processor = cfg.model.configure_processor(loaded.processor)?;
     let encoder = VlmLazyEncoder(&loaded);
     let pad_id = encoder.pad_id();
     let pairs = load_pairs(&cfg.data.train, cfg.data.images.as_deref(), &encoder)?;
