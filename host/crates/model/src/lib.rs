@@ -6,6 +6,11 @@
 //! from a config, checked against transformers by the fixtures in `tests/fixtures/` (see
 //! `docs/models.md`).
 //!
+//! Modules: [`qwen2_vl`] (both Qwen families: vision tower, decoder, processor, loading, LoRA),
+//! [`llava`] (CLIP tower, projector, Llama decoder, CLIP processor, loading, LoRA), [`common`]
+//! (blocks the families share: `Linear` with LoRA, norms, RoPE, attention, KV cache, the exact
+//! erf GELU, RGBA → RGB over white, named parameters), [`loaded`] (the family-neutral types).
+//!
 //! # Any family at run time
 //!
 //! [`load_any_model_dir`] picks the family from `config.json` `model_type` and returns an
