@@ -42,7 +42,7 @@ pub(crate) fn edit(sample: &Sample, seed: u64) -> Result<Edit, PluginError> {
     SeededRng::new(seed).shuffle(&mut options);
     let m = options[0];
     let new = written(answer, site, m);
-    let mut edits = vec![Span::verbatim(site.start, site.end, new.clone())];
+    let mut edits = vec![Span::verbatim(site.start, site.end, new)];
     edits.extend(noun_agreement(answer, site.end, m));
     edits.extend(verb_agreement(
         answer,
@@ -116,18 +116,17 @@ fn written(answer: &str, site: &NumberSite<'_>, value: u64) -> String {
     } else {
         number_to_words(value)
     };
-    if digits && value != 0 || word == "0" {
-        return word;
+    if !digits {
+        return match_case(site.text, &word);
     }
-    // Words take the count's case shape; a digit count turned into a word is capitalised
-    // at the start of a sentence.
-    if digits {
-        let sentence_start =
-            prev.is_none_or(|p| p.kind == TokenKind::Punct && matches!(p.text, "." | "!" | "?"));
-        if sentence_start {
-            return match_case("X", &word);
-        }
-        return word;
+    // A digit count turned into a word ("3 cats" → "no cats") opens a sentence capitalised.
+    let sentence_start =
+        prev.is_none_or(|p| p.kind == TokenKind::Punct && matches!(p.text, "." | "!" | "?"));
+    if sentence_start && word.starts_with(|c: char| c.is_alphabetic()) {
+        let mut chars = word.chars();
+        return chars
+            .next()
+            .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect());
     }
-    match_case(site.text, &word)
+    word
 }

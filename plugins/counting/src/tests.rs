@@ -146,6 +146,15 @@ fn every_rejected_answer_is_grammatical_on_a_table_of_answers() {
                 "These four cats are asleep.",
             ],
         ),
+        (
+            "2 cats are here.",
+            &[
+                "No cats are here.",
+                "1 cat is here.",
+                "3 cats are here.",
+                "4 cats are here.",
+            ],
+        ),
         ("Two.", &["None.", "One.", "Three.", "Four."]),
         ("3", &["1", "2", "4", "5"]),
     ];
