@@ -34,13 +34,16 @@ pub struct Job<'a> {
 
 impl Job<'_> {
     /// The run as a `vapr train` config (also written beside the run as `train.toml`).
-    pub fn config(&self) -> TrainConfig {
-        TrainConfig {
-            model: ModelSection {
-                path: self.base.to_path_buf(),
-                device: self.device.to_string(),
-                dtype: "f32".into(),
-            },
+    pub fn config(&self) -> Result<TrainConfig> {
+        // Through serde, so options added to `[model]` later keep their documented defaults.
+        let model: ModelSection = serde_json::from_value(serde_json::json!({
+            "path": self.base,
+            "device": self.device,
+            "dtype": "f32",
+        }))
+        .with_context(|| format!("model path {}", self.base.display()))?;
+        Ok(TrainConfig {
+            model,
             data: DataSection {
                 train: self.data.to_path_buf(),
                 images: Some(self.images.to_path_buf()),
@@ -65,13 +68,13 @@ impl Job<'_> {
                 vision_tower: false,
                 projector: false,
                 language_model: false,
-                patterns: Vec::new(),
+                ..FreezeSection::default()
             },
             output: OutputSection {
                 dir: self.out.to_path_buf(),
                 save_steps: 0,
             },
-        }
+        })
     }
 }
 
@@ -81,7 +84,7 @@ pub fn run(
     job: &Job<'_>,
     on_step: &mut dyn FnMut(&StepMetrics, usize),
 ) -> Result<(PathBuf, Vec<StepMetrics>)> {
-    let cfg = job.config();
+    let cfg = job.config()?;
     std::fs::create_dir_all(job.out).with_context(|| format!("creating {}", job.out.display()))?;
     let toml_path = job.out.join("train.toml");
     std::fs::write(&toml_path, toml::to_string(&cfg)?)
