@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use crate::stats::BiasStats;
+use serde::Serialize;
 
 /// Everything `metrics.json` holds.
 #[derive(Debug, Clone, Serialize)]
