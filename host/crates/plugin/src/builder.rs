@@ -45,14 +45,18 @@ impl Builder {
         krate.component_path(self.target_dir.as_deref())
     }
 
-    /// Whether the component is missing or older than a source file of the crate
-    /// (anything under the crate dir except `target/` and hidden files).
+    /// Whether the component is missing or older than a source file of the crate or of a
+    /// local (path) dependency it builds from, such as the plugin SDK (anything under those
+    /// dirs except `target/` and hidden files).
     pub fn is_stale(&self, krate: &PluginCrate) -> bool {
         let Ok(built) = std::fs::metadata(self.component_path(krate)).and_then(|m| m.modified())
         else {
             return true;
         };
-        newest_source(&krate.dir).is_some_and(|newest| newest > built)
+        source_dirs(&krate.dir)
+            .iter()
+            .filter_map(|d| newest_source(d))
+            .any(|newest| newest > built)
     }
 
     /// Builds when stale; returns the component path and whether cargo ran.
@@ -152,6 +156,65 @@ fn ensure_target(crate_dir: &Path) -> Result<(), BuildError> {
     })
 }
 
+/// The crate's dir and, transitively, the dirs of its local dependencies: `path = ...`
+/// entries and `workspace = true` entries whose workspace declares a path. Editing the SDK
+/// must rebuild every plugin that uses it, and cargo only runs when we call it.
+fn source_dirs(crate_dir: &Path) -> Vec<PathBuf> {
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![crate_dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let dir = dir.canonicalize().unwrap_or(dir);
+        if seen.contains(&dir) {
+            continue;
+        }
+        stack.extend(local_dependencies(&dir));
+        seen.push(dir);
+    }
+    seen
+}
+
+/// Dirs of the local dependencies (normal and build) named in `dir/Cargo.toml`.
+fn local_dependencies(dir: &Path) -> Vec<PathBuf> {
+    let Some(manifest) = read_toml(&dir.join("Cargo.toml")) else {
+        return Vec::new();
+    };
+    let workspace = workspace_root(dir);
+    let mut out = Vec::new();
+    for section in ["dependencies", "build-dependencies"] {
+        let Some(deps) = manifest.get(section).and_then(|d| d.as_table()) else {
+            continue;
+        };
+        for (name, spec) in deps {
+            if let Some(path) = spec.get("path").and_then(|p| p.as_str()) {
+                out.push(dir.join(path));
+            } else if spec.get("workspace").and_then(|w| w.as_bool()) == Some(true)
+                && let Some((root, ws)) = &workspace
+                && let Some(path) = ws
+                    .get("workspace")
+                    .and_then(|w| w.get("dependencies"))
+                    .and_then(|d| d.get(name))
+                    .and_then(|d| d.get("path"))
+                    .and_then(|p| p.as_str())
+            {
+                out.push(root.join(path));
+            }
+        }
+    }
+    out
+}
+
+/// The nearest ancestor of `dir` whose `Cargo.toml` has a `[workspace]` table, with that table.
+fn workspace_root(dir: &Path) -> Option<(PathBuf, toml::Table)> {
+    dir.ancestors().find_map(|d| {
+        let t = read_toml(&d.join("Cargo.toml"))?;
+        t.contains_key("workspace").then(|| (d.to_path_buf(), t))
+    })
+}
+
+fn read_toml(path: &Path) -> Option<toml::Table> {
+    std::fs::read_to_string(path).ok()?.parse().ok()
+}
+
 /// The newest modification time of the crate's sources (skips `target/` and dot files).
 fn newest_source(dir: &Path) -> Option<SystemTime> {
     let mut newest: Option<SystemTime> = None;
@@ -209,6 +272,46 @@ mod tests {
         assert!(!b.is_stale(&krate));
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(dir.join("src/lib.rs"), "// edited").unwrap();
+        assert!(b.is_stale(&krate));
+    }
+
+    #[test]
+    fn editing_a_local_dependency_makes_the_plugin_stale() {
+        // ws/Cargo.toml declares sdk (path) as a workspace dependency; ws/p uses it through
+        // `workspace = true` and ws/direct through `path`.
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = tmp.path().join("ws");
+        let write = |rel: &str, text: &str| {
+            let f = ws.join(rel);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, text).unwrap();
+        };
+        write(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"p\"]\n[workspace.dependencies]\nsdk = { path = \"sdk\" }\n",
+        );
+        write(
+            "sdk/Cargo.toml",
+            "[package]\nname = \"sdk\"\n[dependencies]\ntext = { path = \"../text\" }\n",
+        );
+        write("sdk/src/lib.rs", "");
+        write("text/Cargo.toml", "[package]\nname = \"text\"\n");
+        write("text/src/lib.rs", "");
+        write(
+            "p/Cargo.toml",
+            "[package]\nname = \"p\"\n[lib]\ncrate-type = [\"cdylib\"]\n[dependencies]\nsdk.workspace = true\n",
+        );
+        write("p/src/lib.rs", "");
+        let krate = PluginCrate::read(&ws.join("p")).unwrap();
+        let b = Builder::new().with_target_dir(Some(tmp.path().join("t")));
+        let wasm = b.component_path(&krate);
+        std::fs::create_dir_all(wasm.parent().unwrap()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&wasm, "x").unwrap();
+        assert!(!b.is_stale(&krate));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // A transitive dependency (p -> sdk -> text) changed.
+        write("text/src/lib.rs", "// edited");
         assert!(b.is_stale(&krate));
     }
 }
