@@ -145,25 +145,9 @@ impl<B: Backend> BatchDecoder<B> for Qwen2Vl<B> {
         images: Option<&ImageEmbeds<B>>,
         cache: &mut KvCache<B>,
     ) -> Result<Tensor<B, 2>> {
-        if !cache.is_empty() {
-            return Err(ModelError::Input(format!(
-                "prefill needs an empty KV cache, it holds {} tokens",
-                cache.len()
-            )));
-        }
-        let s = prompts.iter().map(|p| p.ids.len()).max().unwrap_or(0);
-        if let Some(bi) = prompts.iter().position(|p| p.ids.is_empty()) {
-            return Err(ModelError::Input(format!("prompt {bi} has no tokens")));
-        }
-        if s == 0 {
-            return Err(ModelError::Input("empty batch of prompts".into()));
-        }
-        let device = self.device();
-        let dtype = self.dtype();
+        let s = check_prefill(prompts, cache)?;
         let hidden = self.config.text.hidden_size;
-        let dh = self.config.text.head_dim();
-        let (mut embeds, mut cos, mut sin) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut pad, mut next_pos) = (Vec::new(), Vec::new());
+        let mut rows = PaddedRows::new(s, self.config.text.head_dim(), self.dtype());
         for (bi, prompt) in prompts.iter().enumerate() {
             // One row at a time: the inputs of an unpadded row, then padding in front.
             let (e, c, sn) = self
@@ -180,54 +164,24 @@ impl<B: Backend> BatchDecoder<B> for Qwen2Vl<B> {
                 &grids,
                 self.config.vision.spatial_merge_size,
             )?;
-            let len = prompt.ids.len();
-            next_pos.push(ri.rope_delta + len as i64);
-            let p = s - len;
-            pad.push(p);
-            if p == 0 {
-                embeds.push(e);
-                cos.push(c);
-                sin.push(sn);
-            } else {
-                let z = |shape: [usize; 4]| Tensor::<B, 4>::zeros(shape, (&device, dtype));
-                embeds.push(Tensor::cat(
-                    vec![Tensor::zeros([1, p, hidden], (&device, dtype)), e],
-                    1,
-                ));
-                cos.push(Tensor::cat(vec![z([1, 1, p, dh]).add_scalar(1.0), c], 2));
-                sin.push(Tensor::cat(vec![z([1, 1, p, dh]), sn], 2));
-            }
+            rows.push(e, c, sn, ri.rope_delta + prompt.ids.len() as i64);
         }
         let b = prompts.len();
-        cache.begin(pad, next_pos);
-        let h = self.language_model.forward_with_cache(
-            Tensor::cat(embeds, 0),
-            Tensor::cat(cos, 0),
-            Tensor::cat(sin, 0),
-            Some(cache),
-        );
+        let (embeds, cos, sin) = rows.finish(cache);
+        let h = self
+            .language_model
+            .forward_with_cache(embeds, cos, sin, Some(cache));
         Ok(self.lm_logits(h.narrow(1, s - 1, 1).reshape([b, hidden])))
     }
 
     fn decode_batch(&self, tokens: &[u32], cache: &mut KvCache<B>) -> Result<Tensor<B, 2>> {
-        if cache.is_empty() {
-            return Err(ModelError::Input(
-                "decode_batch needs a prefilled KV cache".into(),
-            ));
-        }
-        if tokens.len() != cache.rows() {
-            return Err(ModelError::Input(format!(
-                "decode_batch got {} tokens for {} cache rows",
-                tokens.len(),
-                cache.rows()
-            )));
-        }
         let device = self.device();
         let t = &self.config.text;
         let b = tokens.len();
-        let ids: Vec<i64> = tokens.iter().map(|&x| x as i64).collect();
-        let ids = Tensor::<B, 2, Int>::from_data(TensorData::new(ids, [b, 1]), &device);
-        let embeds = self.language_model.embed_tokens.forward(ids);
+        let embeds = self
+            .language_model
+            .embed_tokens
+            .forward(decode_ids(tokens, cache, &device)?);
         let pos = cache.next_positions().to_vec();
         let dh = t.head_dim();
         let table = mrope_table(
@@ -241,6 +195,119 @@ impl<B: Backend> BatchDecoder<B> for Qwen2Vl<B> {
             .forward_with_cache(embeds, cos, sin, Some(cache));
         Ok(self.lm_logits(h.reshape([b, t.hidden_size])))
     }
+}
+
+/// Checks a batch for prefill (empty cache, no empty prompt, at least one prompt) and
+/// returns the longest prompt's length, the padded length of every row.
+pub(crate) fn check_prefill<B: Backend>(prompts: &[Sequence], cache: &KvCache<B>) -> Result<usize> {
+    if !cache.is_empty() {
+        return Err(ModelError::Input(format!(
+            "prefill needs an empty KV cache, it holds {} tokens",
+            cache.len()
+        )));
+    }
+    if let Some(bi) = prompts.iter().position(|p| p.ids.is_empty()) {
+        return Err(ModelError::Input(format!("prompt {bi} has no tokens")));
+    }
+    prompts
+        .iter()
+        .map(|p| p.ids.len())
+        .max()
+        .ok_or_else(|| ModelError::Input("empty batch of prompts".into()))
+}
+
+/// Decoder inputs of a batched prefill, built one unpadded row at a time and left-padded to
+/// `len`: zero embeddings and the identity rotation (cos 1, sin 0) in front of each row, the
+/// padding the cache then masks.
+pub(crate) struct PaddedRows<B: Backend> {
+    len: usize,
+    head_dim: usize,
+    dtype: DType,
+    embeds: Vec<Tensor<B, 3>>,
+    cos: Vec<Tensor<B, 4>>,
+    sin: Vec<Tensor<B, 4>>,
+    pad: Vec<usize>,
+    next_pos: Vec<i64>,
+}
+
+impl<B: Backend> PaddedRows<B> {
+    pub(crate) fn new(len: usize, head_dim: usize, dtype: DType) -> Self {
+        Self {
+            len,
+            head_dim,
+            dtype,
+            embeds: Vec::new(),
+            cos: Vec::new(),
+            sin: Vec::new(),
+            pad: Vec::new(),
+            next_pos: Vec::new(),
+        }
+    }
+
+    /// Adds one row: embeddings `[1, n, hidden]`, rotary tables `[1, 1, n, head_dim]`, and the
+    /// position its first decoded token gets.
+    pub(crate) fn push(&mut self, e: Tensor<B, 3>, c: Tensor<B, 4>, s: Tensor<B, 4>, next: i64) {
+        let [_, n, hidden] = e.dims();
+        let p = self.len - n;
+        self.pad.push(p);
+        self.next_pos.push(next);
+        if p == 0 {
+            self.embeds.push(e);
+            self.cos.push(c);
+            self.sin.push(s);
+            return;
+        }
+        let device = e.device();
+        let zeros = |shape: [usize; 4]| Tensor::<B, 4>::zeros(shape, (&device, self.dtype));
+        let rot = [1, 1, p, self.head_dim];
+        self.embeds.push(Tensor::cat(
+            vec![Tensor::zeros([1, p, hidden], (&device, self.dtype)), e],
+            1,
+        ));
+        self.cos
+            .push(Tensor::cat(vec![zeros(rot).add_scalar(1.0), c], 2));
+        self.sin.push(Tensor::cat(vec![zeros(rot), s], 2));
+    }
+
+    /// Records the padding and positions in `cache` and returns the batch's embeddings, cos
+    /// and sin.
+    pub(crate) fn finish(
+        self,
+        cache: &mut KvCache<B>,
+    ) -> (Tensor<B, 3>, Tensor<B, 4>, Tensor<B, 4>) {
+        cache.begin(self.pad, self.next_pos);
+        (
+            Tensor::cat(self.embeds, 0),
+            Tensor::cat(self.cos, 0),
+            Tensor::cat(self.sin, 0),
+        )
+    }
+}
+
+/// Checks a decode step's tokens against the prefilled cache (one per row) and returns them
+/// as `[B, 1]` ids.
+pub(crate) fn decode_ids<B: Backend>(
+    tokens: &[u32],
+    cache: &KvCache<B>,
+    device: &B::Device,
+) -> Result<Tensor<B, 2, Int>> {
+    if cache.is_empty() {
+        return Err(ModelError::Input(
+            "decode_batch needs a prefilled KV cache".into(),
+        ));
+    }
+    if tokens.len() != cache.rows() {
+        return Err(ModelError::Input(format!(
+            "decode_batch got {} tokens for {} cache rows",
+            tokens.len(),
+            cache.rows()
+        )));
+    }
+    let ids: Vec<i64> = tokens.iter().map(|&x| x as i64).collect();
+    Ok(Tensor::from_data(
+        TensorData::new(ids, [tokens.len(), 1]),
+        device,
+    ))
 }
 
 impl<B: Backend> Qwen2Vl<B> {
