@@ -3,8 +3,8 @@
 //! `<image>` tokens, and rotary positions are 1-D: `0..len` for a prompt, then `len`, `len + 1`,
 //! … for decoded tokens (transformers' `position_ids` from the attention mask).
 
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
 
 use super::model::Llava;
 use crate::common::kv_cache::KvCache;

@@ -17,7 +17,7 @@ pub use clip::{
 };
 pub use config::{ClipAct, ClipVisionConfig, FeatureSelect, LlamaConfig, LlavaConfig};
 pub use load::{LlavaLayout, hf_tensors, load_llava, peft_tensors, save_llava};
-pub use model::{Llava, completion_stats_from_hidden};
+pub use model::Llava;
 pub use text::{LlamaAttention, LlamaLayer, LlamaMlp, LlamaModel};
 
 /// The image placeholder of LLaVA prompts, expanded to `image_seq_length` copies.

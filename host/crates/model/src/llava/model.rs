@@ -7,7 +7,6 @@
 //! (`LlavaModel.forward`: image features `masked_scatter`ed over the `<image>` tokens).
 
 use burn::module::Module;
-use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Int, Tensor, TensorData};
 
@@ -16,7 +15,7 @@ use super::config::LlavaConfig;
 use super::text::LlamaModel;
 use crate::common::{Linear, LinearConfig};
 use crate::error::{ModelError, Result};
-use crate::qwen2_vl::{CompletionStats, ImageEmbeds, LOGPROB_CHUNK_ROWS, Sequence};
+use crate::qwen2_vl::{CompletionStats, ImageEmbeds, Sequence, completion_stats_from_hidden};
 
 /// LLaVA with its LM head (`None` when tied to `embed_tokens`).
 #[derive(Module, Debug)]
@@ -196,87 +195,4 @@ impl<B: Backend> Llava<B> {
         let h = self.hidden_states(seqs, images)?;
         completion_stats_from_hidden(h, seqs, |rows| self.lm_logits(rows))
     }
-}
-
-/// Per-sequence completion statistics from final hidden states `[B, S, hidden]`: for each
-/// sequence, Σ over `t ≥ completion_start` of `log p(ids[t] | ids[<t])`, computed from
-/// `LOGPROB_CHUNK_ROWS` rows of logits at a time (`head` maps hidden rows to logits), so the
-/// `[rows, vocab]` logits never exist all at once. Family-neutral.
-pub fn completion_stats_from_hidden<B: Backend>(
-    h: Tensor<B, 3>,
-    seqs: &[Sequence],
-    head: impl Fn(Tensor<B, 2>) -> Tensor<B, 2>,
-) -> Result<CompletionStats<B>> {
-    let [b, s, d] = h.dims();
-    let device = h.device();
-    let mut rows = Vec::new();
-    let mut targets = Vec::new();
-    let mut n_tokens = Vec::with_capacity(b);
-    for (bi, seq) in seqs.iter().enumerate() {
-        if seq.completion_start == 0 || seq.completion_start > seq.ids.len() {
-            return Err(ModelError::Input(format!(
-                "sequence {bi}: completion_start {} outside 1..={}",
-                seq.completion_start,
-                seq.ids.len()
-            )));
-        }
-        for t in seq.completion_start..seq.ids.len() {
-            rows.push((bi * s + t - 1) as i64);
-            targets.push(seq.ids[t] as i64);
-        }
-        n_tokens.push(seq.ids.len() - seq.completion_start);
-    }
-    let flat = h.reshape([b * s, d]);
-    let total = rows.len();
-    let (mut logps, mut means, mut hits) = (Vec::new(), Vec::new(), Vec::with_capacity(total));
-    for at in (0..total).step_by(LOGPROB_CHUNK_ROWS) {
-        let n = LOGPROB_CHUNK_ROWS.min(total - at);
-        let idx = Tensor::<B, 1, Int>::from_data(
-            TensorData::new(rows[at..at + n].to_vec(), [n]),
-            &device,
-        );
-        let tgt = Tensor::<B, 2, Int>::from_data(
-            TensorData::new(targets[at..at + n].to_vec(), [n, 1]),
-            &device,
-        );
-        let logits = head(flat.clone().select(0, idx)).cast(DType::F32);
-        means.push(logits.clone().detach().mean_dim(1).reshape([n]));
-        let right = logits
-            .clone()
-            .detach()
-            .argmax(1)
-            .equal(tgt.clone())
-            .float()
-            .into_data()
-            .convert::<f32>();
-        hits.extend(right.iter::<f32>().map(|v| v > 0.5));
-        logps.push(log_softmax(logits, 1).gather(1, tgt).reshape([n]));
-    }
-    let cat = |v: Vec<Tensor<B, 1>>| {
-        if v.is_empty() {
-            Tensor::zeros([0], (&device, DType::F32))
-        } else {
-            Tensor::cat(v, 0)
-        }
-    };
-    let (per_token, means) = (cat(logps), cat(means));
-    let (mut sums, mut mean_sums, mut n_correct) = (Vec::new(), Vec::new(), Vec::new());
-    let mut off = 0;
-    for &n in &n_tokens {
-        if n == 0 {
-            sums.push(Tensor::zeros([1], (&device, DType::F32)));
-            mean_sums.push(Tensor::zeros([1], (&device, DType::F32)));
-        } else {
-            sums.push(per_token.clone().narrow(0, off, n).sum());
-            mean_sums.push(means.clone().narrow(0, off, n).sum());
-        }
-        n_correct.push(hits[off..off + n].iter().filter(|&&c| c).count());
-        off += n;
-    }
-    Ok(CompletionStats {
-        logps: Tensor::cat(sums, 0),
-        logits_mean_sum: Tensor::cat(mean_sums, 0),
-        n_tokens,
-        n_correct,
-    })
 }

@@ -14,7 +14,10 @@ mod vision;
 pub use config::{Qwen2VlConfig, TextConfig, VisionArch, VisionConfig};
 pub use load::{HfLayout, LoadReport, hf_tensors, load_qwen2_vl, peft_tensors, save_qwen2_vl};
 pub use lora::LoraSpec;
-pub use model::{CompletionStats, ImageEmbeds, LOGPROB_CHUNK_ROWS, Qwen2Vl, Sequence};
+pub use model::{
+    CompletionStats, ImageEmbeds, LOGPROB_CHUNK_ROWS, Qwen2Vl, Sequence,
+    completion_stats_from_hidden,
+};
 pub use processor::{ImageProcessor, ProcessedImage, resize_bicubic, smart_resize};
 pub use rope_index::{RopeIndex, rope_index};
 pub use text::{DecoderLayer, Embedding, TextAttention, TextMlp, TextModel};

@@ -261,93 +261,98 @@ impl<B: Backend> Qwen2Vl<B> {
     }
 
     /// Per-sequence sums over completion tokens of `log p(ids[t] | ids[<t])`, `t ≥
-    /// completion_start`, computed from `LOGPROB_CHUNK_ROWS` rows of logits at a time.
+    /// completion_start` (see [`completion_stats_from_hidden`]).
     pub fn completion_stats(
         &self,
         seqs: &[Sequence],
         images: Option<&ImageEmbeds<B>>,
     ) -> Result<CompletionStats<B>> {
         let h = self.hidden_states(seqs, images)?;
-        let [b, s, d] = h.dims();
-        let device = self.device();
-        let mut rows = Vec::new();
-        let mut targets = Vec::new();
-        let mut n_tokens = Vec::with_capacity(b);
-        for (bi, seq) in seqs.iter().enumerate() {
-            let start = seq.completion_start.max(1);
-            if seq.completion_start == 0 || start > seq.ids.len() {
-                return Err(ModelError::Input(format!(
-                    "sequence {bi}: completion_start {} outside 1..={}",
-                    seq.completion_start,
-                    seq.ids.len()
-                )));
-            }
-            for t in start..seq.ids.len() {
-                rows.push((bi * s + t - 1) as i64);
-                targets.push(seq.ids[t] as i64);
-            }
-            n_tokens.push(seq.ids.len() - start);
-        }
-        let flat = h.reshape([b * s, d]);
-        let total = rows.len();
-        let mut token_logps = Vec::new();
-        let mut token_means = Vec::new();
-        let mut correct_flags: Vec<bool> = Vec::with_capacity(total);
-        let mut at = 0;
-        while at < total {
-            let n = LOGPROB_CHUNK_ROWS.min(total - at);
-            let idx = Tensor::<B, 1, Int>::from_data(
-                TensorData::new(rows[at..at + n].to_vec(), [n]),
-                &device,
-            );
-            let tgt = Tensor::<B, 2, Int>::from_data(
-                TensorData::new(targets[at..at + n].to_vec(), [n, 1]),
-                &device,
-            );
-            let logits = self.lm_logits(flat.clone().select(0, idx)).cast(DType::F32);
-            token_means.push(logits.clone().detach().mean_dim(1).reshape([n]));
-            let argmax = logits.clone().detach().argmax(1);
-            let hits = argmax
-                .equal(tgt.clone())
-                .float()
-                .into_data()
-                .convert::<f32>();
-            correct_flags.extend(hits.iter::<f32>().map(|v| v > 0.5));
-            token_logps.push(log_softmax(logits, 1).gather(1, tgt).reshape([n]));
-            at += n;
-        }
-        let per_token = if total > 0 {
-            Tensor::cat(token_logps, 0)
-        } else {
-            Tensor::zeros([0], (&device, DType::F32))
-        };
-        let means = if total > 0 {
-            Tensor::cat(token_means, 0)
-        } else {
-            Tensor::zeros([0], (&device, DType::F32))
-        };
-        let mut sums = Vec::with_capacity(b);
-        let mut mean_sums = Vec::with_capacity(b);
-        let mut n_correct = Vec::with_capacity(b);
-        let mut off = 0;
-        for &n in &n_tokens {
-            if n == 0 {
-                sums.push(Tensor::zeros([1], (&device, DType::F32)));
-                mean_sums.push(Tensor::zeros([1], (&device, DType::F32)));
-            } else {
-                sums.push(per_token.clone().narrow(0, off, n).sum());
-                mean_sums.push(means.clone().narrow(0, off, n).sum());
-            }
-            n_correct.push(correct_flags[off..off + n].iter().filter(|&&c| c).count());
-            off += n;
-        }
-        Ok(CompletionStats {
-            logps: Tensor::cat(sums, 0),
-            logits_mean_sum: Tensor::cat(mean_sums, 0),
-            n_tokens,
-            n_correct,
-        })
+        completion_stats_from_hidden(h, seqs, |rows| self.lm_logits(rows))
     }
+}
+
+/// Per-sequence completion statistics from final hidden states `[B, S, hidden]`: for each
+/// sequence, Σ over `t ≥ completion_start` of `log p(ids[t] | ids[<t])`, computed from
+/// `LOGPROB_CHUNK_ROWS` rows of logits at a time (`head` maps hidden rows to logits), so the
+/// `[rows, vocab]` logits never exist all at once. Family-neutral.
+pub fn completion_stats_from_hidden<B: Backend>(
+    h: Tensor<B, 3>,
+    seqs: &[Sequence],
+    head: impl Fn(Tensor<B, 2>) -> Tensor<B, 2>,
+) -> Result<CompletionStats<B>> {
+    let [b, s, d] = h.dims();
+    let device = h.device();
+    let mut rows = Vec::new();
+    let mut targets = Vec::new();
+    let mut n_tokens = Vec::with_capacity(b);
+    for (bi, seq) in seqs.iter().enumerate() {
+        if seq.completion_start == 0 || seq.completion_start > seq.ids.len() {
+            return Err(ModelError::Input(format!(
+                "sequence {bi}: completion_start {} outside 1..={}",
+                seq.completion_start,
+                seq.ids.len()
+            )));
+        }
+        for t in seq.completion_start..seq.ids.len() {
+            rows.push((bi * s + t - 1) as i64);
+            targets.push(seq.ids[t] as i64);
+        }
+        n_tokens.push(seq.ids.len() - seq.completion_start);
+    }
+    let flat = h.reshape([b * s, d]);
+    let total = rows.len();
+    let (mut logps, mut means, mut hits) = (Vec::new(), Vec::new(), Vec::with_capacity(total));
+    for at in (0..total).step_by(LOGPROB_CHUNK_ROWS) {
+        let n = LOGPROB_CHUNK_ROWS.min(total - at);
+        let idx = Tensor::<B, 1, Int>::from_data(
+            TensorData::new(rows[at..at + n].to_vec(), [n]),
+            &device,
+        );
+        let tgt = Tensor::<B, 2, Int>::from_data(
+            TensorData::new(targets[at..at + n].to_vec(), [n, 1]),
+            &device,
+        );
+        let logits = head(flat.clone().select(0, idx)).cast(DType::F32);
+        means.push(logits.clone().detach().mean_dim(1).reshape([n]));
+        let right = logits
+            .clone()
+            .detach()
+            .argmax(1)
+            .equal(tgt.clone())
+            .float()
+            .into_data()
+            .convert::<f32>();
+        hits.extend(right.iter::<f32>().map(|v| v > 0.5));
+        logps.push(log_softmax(logits, 1).gather(1, tgt).reshape([n]));
+    }
+    let cat = |v: Vec<Tensor<B, 1>>| {
+        if v.is_empty() {
+            Tensor::zeros([0], (&device, DType::F32))
+        } else {
+            Tensor::cat(v, 0)
+        }
+    };
+    let (per_token, means) = (cat(logps), cat(means));
+    let (mut sums, mut mean_sums, mut n_correct) = (Vec::new(), Vec::new(), Vec::new());
+    let mut off = 0;
+    for &n in &n_tokens {
+        if n == 0 {
+            sums.push(Tensor::zeros([1], (&device, DType::F32)));
+            mean_sums.push(Tensor::zeros([1], (&device, DType::F32)));
+        } else {
+            sums.push(per_token.clone().narrow(0, off, n).sum());
+            mean_sums.push(means.clone().narrow(0, off, n).sum());
+        }
+        n_correct.push(hits[off..off + n].iter().filter(|&&c| c).count());
+        off += n;
+    }
+    Ok(CompletionStats {
+        logps: Tensor::cat(sums, 0),
+        logits_mean_sum: Tensor::cat(mean_sums, 0),
+        n_tokens,
+        n_correct,
+    })
 }
 
 #[cfg(test)]
