@@ -8,6 +8,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
+use vapr_report::glyph::{FAMILY, GlyphBackend, register_bundled_font};
 
 use crate::bench::{Benchmark, ScoredItem};
 use crate::error::{EvalError, Result};
@@ -135,9 +136,12 @@ fn draw(
     path: &Path,
 ) -> std::result::Result<(), Box<dyn std::error::Error>> {
     let width = 520 + 120 * rows.len() as u32;
-    let root = BitMapBackend::new(path, (width.min(2400), 460)).into_drawing_area();
+    // Text is drawn from the font bundled in vapr-report, so the plot renders the same on a
+    // machine with no fonts installed.
+    register_bundled_font();
+    let root = GlyphBackend(BitMapBackend::new(path, (width.min(2400), 460))).into_drawing_area();
     root.fill(&WHITE)?;
-    let root = root.titled(title, ("sans-serif", 22))?;
+    let root = root.titled(title, (FAMILY, 22))?;
     let panels = root.split_evenly((1, 2));
     let (left, right) = (&panels[0], &panels[1]);
     let n = rows.len() as i32;
@@ -177,7 +181,7 @@ fn draw(
     Ok(())
 }
 
-type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+type Area<'a> = DrawingArea<GlyphBackend<BitMapBackend<'a>>, plotters::coord::Shift>;
 
 fn panel(
     area: &Area<'_>,
@@ -216,22 +220,23 @@ fn panel(
         .y_desc(y_desc)
         .draw()?;
     let colors = [RGBColor(214, 96, 77), RGBColor(67, 147, 195)];
-    for (k, (name, color)) in [names.0, names.1].into_iter().zip(colors).enumerate() {
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, b)| {
-                let v = if k == 0 { b.0 } else { b.1 };
-                let x = 3 * i as i32 + k as i32;
-                Rectangle::new([(x, 0.0), (x + 1, v)], color.filled())
-            }))?
-            .label(name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+    for (k, color) in colors.into_iter().enumerate() {
+        chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let v = if k == 0 { b.0 } else { b.1 };
+            let x = 3 * i as i32 + k as i32;
+            Rectangle::new([(x, 0.0), (x + 1, v)], color.filled())
+        }))?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
+    // The legend is drawn by hand: plotters' series legend measures text with its own font
+    // lookup, which bypasses the bundled font.
+    let (w, _) = area.dim_in_pixel();
+    let x = w as i32 - 150;
+    let style = TextStyle::from((FAMILY, 14).into_font()).color(&BLACK);
+    for (k, (name, color)) in [names.0, names.1].into_iter().zip(colors).enumerate() {
+        let y = 20 + 20 * k as i32;
+        area.draw(&Rectangle::new([(x, y), (x + 12, y + 10)], color.filled()))?;
+        area.draw(&Text::new(name, (x + 18, y - 2), style.clone()))?;
+    }
     Ok(())
 }
 

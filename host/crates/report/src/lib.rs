@@ -4,6 +4,7 @@
 //! - [`quickstart`]: the quickstart's results record and its report.
 
 pub mod quickstart;
+pub use quickstart::glyph;
 pub mod stats;
 
 pub use stats::{

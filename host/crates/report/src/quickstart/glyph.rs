@@ -1,8 +1,8 @@
-//! Plot text from a font bundled in the crate, so a report renders the same on a machine
-//! with no fonts installed.
+//! Plot text from a font bundled in the crate, so a report (and vapr-eval's yes-bias plot)
+//! renders the same on a machine with no fonts installed.
 //!
-//! The workspace builds plotters with its `ttf` feature (system fonts through font-kit,
-//! used by vapr-eval); with it on, plotters draws text with whatever font the system
+//! The workspace builds plotters with its `ttf` feature (system fonts through font-kit);
+//! with it on, plotters draws text with whatever font the system
 //! resolves, or fails when there is none. [`GlyphBackend`] wraps a drawing backend and
 //! draws and measures every text itself with [ab_glyph] from [`FONT_BYTES`], so plotters'
 //! font lookup is never consulted. [`register_bundled_font`] also registers the same bytes

@@ -6,7 +6,7 @@ mod analysis;
 mod doc;
 mod error;
 mod format;
-mod glyph;
+pub mod glyph;
 mod plots;
 mod report;
 pub mod results;
