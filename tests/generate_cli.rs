@@ -5,7 +5,7 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{repo_root, run_ok, vapr};
+use support::{read_jsonl, repo_root, run_ok, vapr};
 
 /// LLaVA-style records, one per line, covering every category, a multi-turn conversation,
 /// Stage 1 drops, and a malformed line (line 6).
@@ -49,14 +49,6 @@ fn generate(dir: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
         .arg(out);
     cmd.args(["--seed", "11"]).args(extra);
     cmd.output().expect("failed to start vapr")
-}
-
-fn read_jsonl(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::{repo_root, run_ok, vapr};
+use support::{read_json, read_jsonl, repo_root, run_ok, vapr};
 
 /// The fixture pairs (tools/fixtures/make_llava.py `PAIRS`); the third has no image.
 const PAIRS: [(Option<&str>, &str, &str, &str); 3] = [
@@ -35,37 +35,11 @@ fn fixture() -> PathBuf {
 }
 
 fn write_pairs(dir: &Path) -> PathBuf {
-    let path = dir.join("pairs.jsonl");
-    let lines: Vec<String> = PAIRS
-        .iter()
-        .enumerate()
-        .map(|(i, (image, prompt, chosen, rejected))| {
-            serde_json::json!({
-                "id": format!("pair-{i}"),
-                "image": image,
-                "prompt": prompt,
-                "chosen": chosen,
-                "rejected": rejected,
-                "category": "counting",
-            })
-            .to_string()
-        })
-        .collect();
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    path
+    support::write_pairs(dir, &PAIRS)
 }
 
 fn expected() -> serde_json::Value {
-    let text = std::fs::read_to_string(fixture().join("expected.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    read_json(&fixture().join("expected.json"))
 }
 
 fn score(model: &Path, pairs: &Path, out: &Path) {

@@ -37,3 +37,41 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     );
     out
 }
+
+/// Reads a JSON file.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Reads a JSONL file, one value per line.
+pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Writes `(image, prompt, chosen, rejected)` pairs as preference JSONL `dir/pairs.jsonl`
+/// (ids `pair-<i>`, category `counting`), the file `vapr score` / `vapr train` read.
+pub fn write_pairs<I: serde::Serialize>(dir: &Path, pairs: &[(I, &str, &str, &str)]) -> PathBuf {
+    let path = dir.join("pairs.jsonl");
+    let lines: Vec<String> = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (image, prompt, chosen, rejected))| {
+            serde_json::json!({
+                "id": format!("pair-{i}"),
+                "image": image,
+                "prompt": prompt,
+                "chosen": chosen,
+                "rejected": rejected,
+                "category": "counting",
+            })
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
