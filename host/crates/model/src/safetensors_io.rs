@@ -262,6 +262,94 @@ pub fn write_safetensors(
     std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path, e))
 }
 
+/// Feeds parameters from a [`WeightIndex`] to [`load_params`](crate::common::params::load_params)
+/// for any family: `hf_name` maps a parameter path to its checkpoint key (`None` keeps the
+/// parameter), linear weights (`is_linear`) are transposed from `[out, in]`, and the
+/// `flattened` parameter (a patch embedding) may be stored with its trailing dims unflattened.
+/// Records which keys were used, so unused tensors can be reported.
+pub(crate) struct IndexSource<'a, N> {
+    pub index: &'a WeightIndex,
+    pub dir: &'a Path,
+    pub hf_name: N,
+    pub is_linear: fn(&str, usize) -> bool,
+    pub flattened: &'a str,
+    pub used: std::collections::BTreeSet<String>,
+}
+
+impl<N: Fn(&str) -> Option<String>> crate::common::params::ParamSource for IndexSource<'_, N> {
+    type Error = ModelError;
+
+    fn provide(
+        &mut self,
+        path: &str,
+        expected: &[usize],
+    ) -> Result<crate::common::params::Provided> {
+        let Some(name) = (self.hf_name)(path) else {
+            return Ok(crate::common::params::Provided::Keep);
+        };
+        let linear = (self.is_linear)(path, expected.len());
+        // Shape the file must have, in Hugging Face's layout.
+        let file_shape: Vec<usize> = if linear {
+            vec![expected[1], expected[0]]
+        } else {
+            expected.to_vec()
+        };
+        let entry = self
+            .index
+            .entries
+            .get(&name)
+            .ok_or_else(|| ModelError::MissingTensor {
+                name: name.clone(),
+                expected: file_shape.clone(),
+                dir: self.dir.to_path_buf(),
+            })?;
+        let found = &entry.shape;
+        let matches = if path == self.flattened {
+            found.first() == Some(&file_shape[0])
+                && found[1..].iter().product::<usize>() == file_shape[1]
+        } else {
+            *found == file_shape
+        };
+        if !matches {
+            return Err(ModelError::ShapeMismatch {
+                path: entry.file.clone(),
+                name,
+                expected: file_shape,
+                found: found.clone(),
+            });
+        }
+        let mut values = self.index.read_f32(&name)?;
+        if linear {
+            values = transpose(&values, file_shape[0], file_shape[1]);
+        }
+        self.used.insert(name);
+        Ok(crate::common::params::Provided::Data(
+            burn::tensor::TensorData::new(values, expected.to_vec()),
+        ))
+    }
+}
+
+impl<N> IndexSource<'_, N> {
+    /// Errors when the files hold tensors that were neither loaded nor deliberately `ignored`.
+    pub(crate) fn check_all_used(&self, ignored: &[String]) -> Result<()> {
+        let unused: Vec<&String> = self
+            .index
+            .entries
+            .keys()
+            .filter(|k| !self.used.contains(*k) && !ignored.contains(k))
+            .collect();
+        if unused.is_empty() {
+            return Ok(());
+        }
+        let shown: Vec<&str> = unused.iter().take(8).map(|s| s.as_str()).collect();
+        Err(ModelError::UnusedTensors {
+            dir: self.dir.to_path_buf(),
+            count: unused.len(),
+            names: shown.join(", "),
+        })
+    }
+}
+
 /// Row-major transpose of a `[rows, cols]` matrix, in cache-sized tiles (checkpoints are
 /// transposed on load and save: a 7B model is ~7·10⁹ elements).
 pub fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {

@@ -16,14 +16,14 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use burn::module::Module;
+use burn::tensor::DType;
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, TensorData};
 
 use super::config::Qwen2VlConfig;
 use super::model::Qwen2Vl;
-use crate::common::params::{NamedParam, ParamSource, Provided, load_params, named_params};
-use crate::error::{ModelError, Result};
-use crate::safetensors_io::{SaveDtype, WeightIndex, transpose, write_safetensors};
+use crate::common::params::{NamedParam, load_params, named_params};
+use crate::error::Result;
+use crate::safetensors_io::{IndexSource, SaveDtype, WeightIndex, transpose, write_safetensors};
 
 /// Which of the two Hugging Face key layouts a checkpoint uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,60 +100,6 @@ pub struct LoadReport {
     pub ignored: Vec<String>,
 }
 
-struct Source<'a> {
-    index: &'a WeightIndex,
-    layout: HfLayout,
-    dir: &'a Path,
-    used: BTreeSet<String>,
-}
-
-impl ParamSource for Source<'_> {
-    type Error = ModelError;
-
-    fn provide(&mut self, path: &str, expected: &[usize]) -> Result<Provided> {
-        let Some(name) = self.layout.hf_name(path) else {
-            return Ok(Provided::Keep);
-        };
-        let linear = is_linear_weight(path, expected.len());
-        // Shape the file must have, in Hugging Face's layout.
-        let file_shape: Vec<usize> = if linear {
-            vec![expected[1], expected[0]]
-        } else {
-            expected.to_vec()
-        };
-        let entry = self
-            .index
-            .entries
-            .get(&name)
-            .ok_or_else(|| ModelError::MissingTensor {
-                name: name.clone(),
-                expected: file_shape.clone(),
-                dir: self.dir.to_path_buf(),
-            })?;
-        let found = &entry.shape;
-        let matches = if path == PATCH_EMBED {
-            found.first() == Some(&file_shape[0])
-                && found[1..].iter().product::<usize>() == file_shape[1]
-        } else {
-            *found == file_shape
-        };
-        if !matches {
-            return Err(ModelError::ShapeMismatch {
-                path: entry.file.clone(),
-                name,
-                expected: file_shape,
-                found: found.clone(),
-            });
-        }
-        let mut values = self.index.read_f32(&name)?;
-        if linear {
-            values = transpose(&values, file_shape[0], file_shape[1]);
-        }
-        self.used.insert(name);
-        Ok(Provided::Data(TensorData::new(values, expected.to_vec())))
-    }
-}
-
 /// Loads weights of `config` from `dir` into a new model on `device` in `dtype`.
 ///
 /// Errors: a missing tensor, a shape mismatch (naming file, tensor and both shapes), or tensors
@@ -176,26 +122,16 @@ pub fn load_qwen2_vl<B: Backend>(
         ignored.push("lm_head.weight".to_string());
     }
     let model = config.init::<B>(device, dtype);
-    let mut source = Source {
+    let mut source = IndexSource {
         index: &index,
-        layout,
         dir,
+        hf_name: |path: &str| layout.hf_name(path),
+        is_linear: is_linear_weight,
+        flattened: PATCH_EMBED,
         used: BTreeSet::new(),
     };
     let model = load_params(model, &mut source, dtype)?;
-    let unused: Vec<&String> = index
-        .entries
-        .keys()
-        .filter(|k| !source.used.contains(*k) && !ignored.contains(k))
-        .collect();
-    if !unused.is_empty() {
-        let shown: Vec<&str> = unused.iter().take(8).map(|s| s.as_str()).collect();
-        return Err(ModelError::UnusedTensors {
-            dir: dir.to_path_buf(),
-            count: unused.len(),
-            names: shown.join(", "),
-        });
-    }
+    source.check_all_used(&ignored)?;
     let report = LoadReport {
         layout,
         files: index.files.clone(),
